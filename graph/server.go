@@ -1,0 +1,94 @@
+package graph
+
+import (
+	"context"
+	"encoding/json"
+	"mime"
+	"net/http"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/99designs/gqlgen/graphql/playground"
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/limelight-hq/limelight/internal/apperr"
+)
+
+// NewGraphQLHandler returns the /graphql handler: GraphQL over HTTP (GET and
+// POST with application/json), with limits and error codes.
+func NewGraphQLHandler(r *Resolver) http.Handler {
+	srv := handler.New(NewExecutableSchema(Config{Resolvers: r}))
+	srv.AddTransport(transport.Options{})
+	srv.AddTransport(transport.GET{})
+	srv.AddTransport(transport.POST{})
+	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	srv.Use(extension.Introspection{})
+	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
+	srv.Use(extension.FixedComplexityLimit(MaxComplexity))
+	srv.Use(depthLimit{max: MaxDepth})
+	srv.AroundFields(checkPageArgs)
+	srv.SetErrorPresenter(presentError(r.log))
+	srv.SetRecoverFunc(func(ctx context.Context, v any) error {
+		r.log.ErrorContext(ctx, "panic in resolver", "panic", v)
+		return apperr.Errorf(apperr.Internal, "internal error")
+	})
+	return guard(srv)
+}
+
+// guard answers requests gqlgen's transports would reject without a code:
+// wrong methods and content types; and it bounds the body size.
+func guard(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		switch req.Method {
+		case http.MethodGet, http.MethodOptions:
+		case http.MethodPost:
+			mt, _, err := mime.ParseMediaType(req.Header.Get("Content-Type"))
+			if err != nil || mt != "application/json" {
+				writeError(w, http.StatusUnsupportedMediaType, apperr.BadInput, "Content-Type must be application/json")
+				return
+			}
+			req.Body = http.MaxBytesReader(w, req.Body, MaxBodyBytes)
+		default:
+			w.Header().Set("Allow", "GET, POST, OPTIONS")
+			writeError(w, http.StatusMethodNotAllowed, apperr.BadInput, "use GET or POST")
+			return
+		}
+		next.ServeHTTP(w, req)
+	})
+}
+
+func writeError(w http.ResponseWriter, status int, code apperr.Code, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(map[string]any{
+		"errors": []any{map[string]any{"message": msg, "extensions": map[string]any{"code": code}}},
+	})
+}
+
+// Pinger reports whether the store answers.
+type Pinger interface {
+	Ping(ctx context.Context) error
+}
+
+// NewMux serves the whole HTTP API: /graphql, GraphiQL at /, /healthz and /readyz.
+func NewMux(r *Resolver, db Pinger) *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.Handle("/graphql", NewGraphQLHandler(r))
+	mux.Handle("GET /{$}", playground.Handler("Limelight", "/graphql"))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Write([]byte("ok\n"))
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, req *http.Request) {
+		ctx, cancel := context.WithTimeout(req.Context(), 2*time.Second)
+		defer cancel()
+		if err := db.Ping(ctx); err != nil {
+			http.Error(w, "database unavailable", http.StatusServiceUnavailable)
+			return
+		}
+		w.Write([]byte("ready\n"))
+	})
+	return mux
+}
