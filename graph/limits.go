@@ -28,7 +28,7 @@ const (
 // so nested connections are bounded too.
 func checkPageArgs(ctx context.Context, next graphql.Resolver) (any, error) {
 	fc := graphql.GetFieldContext(ctx)
-	if fc != nil && fc.IsResolver {
+	if fc != nil && fc.Args != nil {
 		for _, name := range []string{"first", "last"} {
 			if v, ok := fc.Args[name].(*int); ok && v != nil && (*v < 0 || *v > MaxPage) {
 				return nil, apperr.Errorf(apperr.BadInput, "%s must be between 0 and %d", name, MaxPage)

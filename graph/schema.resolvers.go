@@ -48,7 +48,7 @@ func (r *mutationResolver) UpdateContent(ctx context.Context, id pulid.ID, input
 
 // Follow is the resolver for the follow field.
 func (r *mutationResolver) Follow(ctx context.Context, userID pulid.ID, influencerID pulid.ID) (*ent.Follow, error) {
-	return social.Follow(ctx, r.client, userID, influencerID)
+	return social.Follow(ctx, r.client, userID, influencerID, r.now())
 }
 
 // Unfollow is the resolver for the unfollow field.

@@ -50,6 +50,10 @@ func guard(next http.Handler) http.Handler {
 				writeError(w, http.StatusUnsupportedMediaType, apperr.BadInput, "Content-Type must be application/json")
 				return
 			}
+			if req.ContentLength > MaxBodyBytes {
+				writeError(w, http.StatusRequestEntityTooLarge, apperr.BadInput, "request body is larger than 1 MiB")
+				return
+			}
 			req.Body = http.MaxBytesReader(w, req.Body, MaxBodyBytes)
 		default:
 			w.Header().Set("Allow", "GET, POST, OPTIONS")

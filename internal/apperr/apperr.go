@@ -13,10 +13,10 @@ type Code string
 
 // The codes clients can rely on.
 const (
-	BadInput     Code = "BAD_INPUT"     // the request is malformed or invalid
-	NotFound     Code = "NOT_FOUND"     // a referenced entity does not exist
-	Conflict     Code = "CONFLICT"      // the request conflicts with stored state
-	Forbidden    Code = "FORBIDDEN"     // the caller may not do this
+	BadInput     Code = "BAD_INPUT" // the request is malformed or invalid
+	NotFound     Code = "NOT_FOUND" // a referenced entity does not exist
+	Conflict     Code = "CONFLICT"  // the request conflicts with stored state
+	Forbidden    Code = "FORBIDDEN" // the caller may not do this
 	Unauthorized Code = "UNAUTHENTICATED"
 	RateLimited  Code = "RATE_LIMITED"
 	Unavailable  Code = "UNAVAILABLE" // a dependency is down; retrying may help

@@ -4,6 +4,7 @@ package social
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/limelight-hq/limelight/ent"
 	"github.com/limelight-hq/limelight/ent/follow"
@@ -16,7 +17,7 @@ import (
 
 // Follow makes userID follow influencerID. Following twice is not an error:
 // the existing follow is returned and the follower count is unchanged.
-func Follow(ctx context.Context, client *ent.Client, userID, influencerID pulid.ID) (*ent.Follow, error) {
+func Follow(ctx context.Context, client *ent.Client, userID, influencerID pulid.ID, now time.Time) (*ent.Follow, error) {
 	var f *ent.Follow
 	err := store.WithTx(ctx, client, func(tx *ent.Tx) error {
 		if err := mustExist(ctx, tx, userID, influencerID); err != nil {
@@ -31,7 +32,7 @@ func Follow(ctx context.Context, client *ent.Client, userID, influencerID pulid.
 		if !ent.IsNotFound(err) {
 			return err
 		}
-		f, err = tx.Follow.Create().SetUserID(userID).SetInfluencerID(influencerID).Save(ctx)
+		f, err = tx.Follow.Create().SetUserID(userID).SetInfluencerID(influencerID).SetCreatedAt(now).Save(ctx)
 		if err != nil {
 			return err
 		}

@@ -52,11 +52,14 @@ func (u ID) Valid() bool {
 
 // UnmarshalGQL implements graphql.Unmarshaler.
 func (u *ID) UnmarshalGQL(v any) error {
-	s, ok := v.(string)
-	if !ok {
+	switch s := v.(type) {
+	case string:
+		*u = ID(s)
+	case ID:
+		*u = s
+	default:
 		return fmt.Errorf("id must be a string")
 	}
-	*u = ID(s)
 	return nil
 }
 
