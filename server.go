@@ -16,9 +16,15 @@ import (
 
 	"github.com/alecthomas/kong"
 
+	"entgo.io/ent/dialect"
+
 	"github.com/limelight-hq/limelight/graph"
+	"github.com/limelight-hq/limelight/internal/feed"
+	"github.com/limelight-hq/limelight/internal/ratelimit"
 	"github.com/limelight-hq/limelight/internal/seed"
 	"github.com/limelight-hq/limelight/internal/store"
+	"github.com/limelight-hq/limelight/rankers/builtin"
+	"github.com/limelight-hq/limelight/rankers/host"
 )
 
 // Globals are settings shared by every subcommand.
@@ -29,15 +35,78 @@ type Globals struct {
 // CLI is the command line: every flag has an environment twin; flags win.
 type CLI struct {
 	Globals
-	Serve ServeCmd `cmd:"" default:"withargs" help:"Serve the GraphQL API (the default)."`
-	Seed  SeedCmd  `cmd:"" help:"Load a generated demo world into an empty database."`
+	Serve  ServeCmd  `cmd:"" default:"withargs" help:"Serve the GraphQL API (the default)."`
+	Seed   SeedCmd   `cmd:"" help:"Load a generated demo world into an empty database."`
+	Train  TrainCmd  `cmd:"" help:"Train rankers on the stored interactions and store their models."`
+	Ranker RankerCmd `cmd:"" hidden:"" help:"Serve a built-in ranker as a plugin (started by the server itself)."`
+	Keys   KeysCmd   `cmd:"" help:"Create, list and revoke API keys."`
+}
+
+// RankerCmd is what the host runs to start a built-in ranker plugin.
+type RankerCmd struct {
+	Name string `arg:"" help:"Built-in ranker name."`
+}
+
+// Run serves the plugin until the host stops it.
+func (c *RankerCmd) Run() error { return builtin.Serve(c.Name) }
+
+// TrainCmd trains rankers once.
+type TrainCmd struct {
+	Rankers    []string `arg:"" optional:"" help:"Rankers to train (default: all)."`
+	RankersDir string   `name:"rankers-dir" env:"LIMELIGHT_RANKERS_DIR" help:"Directory of external ranker plugins (with rankers.json)."`
+}
+
+// Run trains and stores models.
+func (c *TrainCmd) Run(ctx context.Context, g *Globals, log *slog.Logger) error {
+	st, err := openStore(ctx, g, log)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	h, svc, err := startFeed(ctx, st, c.RankersDir, log)
+	if err != nil {
+		return err
+	}
+	defer h.Close()
+	names := c.Rankers
+	if len(names) == 0 {
+		for _, r := range svc.Rankers() {
+			names = append(names, r.Name)
+		}
+	}
+	for _, n := range names {
+		rep, err := svc.Train(ctx, n, time.Now().UTC())
+		if err != nil {
+			return err
+		}
+		log.Info("trained", "ranker", rep.Ranker, "version", rep.ModelVersion, "took", rep.Duration, "interactions", rep.Interactions)
+	}
+	return nil
+}
+
+// startFeed starts the ranker plugins and the feed service over them.
+func startFeed(ctx context.Context, st *store.Store, rankersDir string, log *slog.Logger) (*host.Host, *feed.Service, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return nil, nil, fmt.Errorf("find own binary: %w", err)
+	}
+	h, err := host.New(ctx, host.Config{Self: self, Builtins: builtin.Names(), Dir: rankersDir, Logger: log})
+	if err != nil {
+		return nil, nil, err
+	}
+	cfg := feed.DefaultConfig()
+	cfg.Logger = log
+	return h, feed.New(st.Client, st.DB, st.Dialect == dialect.Postgres, h, cfg), nil
 }
 
 // ServeCmd serves HTTP.
 type ServeCmd struct {
-	Addr       string `name:"addr" env:"LIMELIGHT_ADDR" default:"localhost:8080" help:"Address to listen on."`
-	Demo       bool   `name:"demo" env:"LIMELIGHT_DEMO" default:"true" negatable:"" help:"Seed the demo world when the database is empty."`
-	RankersDir string `name:"rankers-dir" env:"LIMELIGHT_RANKERS_DIR" help:"Directory of external ranker plugins (with rankers.json)."`
+	Addr       string        `name:"addr" env:"LIMELIGHT_ADDR" default:"localhost:8080" help:"Address to listen on."`
+	Demo       bool          `name:"demo" env:"LIMELIGHT_DEMO" default:"true" negatable:"" help:"Seed the demo world when the database is empty."`
+	RankersDir string        `name:"rankers-dir" env:"LIMELIGHT_RANKERS_DIR" help:"Directory of external ranker plugins (with rankers.json)."`
+	Retrain    time.Duration `name:"retrain-every" env:"LIMELIGHT_RETRAIN_EVERY" help:"Retrain all rankers this often (e.g. 6h); 0 never."`
+	Dev        bool          `name:"dev" env:"LIMELIGHT_DEV" help:"Development mode: schema introspection without an ADMIN key."`
+	RateLimit  float64       `name:"rate-limit" env:"LIMELIGHT_RATE_LIMIT" default:"50" help:"Requests per second per API key (bursts of twice that); negative disables."`
 }
 
 // SeedCmd loads a demo world.
@@ -87,7 +156,26 @@ func (c *ServeCmd) Run(ctx context.Context, g *Globals, log *slog.Logger) error 
 			return err
 		}
 	}
-	resolver := graph.NewResolver(graph.Deps{Client: st.Client, Logger: log})
+	if err := bootstrapAdminKey(ctx, st, os.Stdout, log); err != nil {
+		return err
+	}
+	h, svc, err := startFeed(ctx, st, c.RankersDir, log)
+	if err != nil {
+		return err
+	}
+	defer h.Close()
+	missing, err := svc.Load(ctx)
+	if err != nil {
+		return err
+	}
+	for _, name := range missing {
+		if _, err := svc.Train(ctx, name, time.Now().UTC()); err != nil {
+			log.Error("training failed; the fallback serves its feeds", "ranker", name, "err", err)
+		}
+	}
+	go maintainModels(ctx, svc, c.Retrain, log)
+	resolver := graph.NewResolver(graph.Deps{Client: st.Client, Logger: log, Feed: svc,
+		Dev: c.Dev, RateLimit: ratelimit.Config{Rate: c.RateLimit}})
 	srv := &http.Server{
 		Addr:              c.Addr,
 		Handler:           graph.NewMux(resolver, st),
@@ -113,6 +201,35 @@ func (c *ServeCmd) Run(ctx context.Context, g *Globals, log *slog.Logger) error 
 		return err
 	}
 	return nil
+}
+
+// maintainModels picks up models other replicas trained, and retrains every
+// interval if one is set.
+func maintainModels(ctx context.Context, svc *feed.Service, every time.Duration, log *slog.Logger) {
+	refresh := time.NewTicker(time.Minute)
+	defer refresh.Stop()
+	var retrain <-chan time.Time
+	if every > 0 {
+		t := time.NewTicker(every)
+		defer t.Stop()
+		retrain = t.C
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-refresh.C:
+			if err := svc.Refresh(ctx); err != nil {
+				log.Warn("refreshing models", "err", err)
+			}
+		case <-retrain:
+			for _, r := range svc.Rankers() {
+				if _, err := svc.Train(ctx, r.Name, time.Now().UTC()); err != nil {
+					log.Warn("scheduled training failed", "ranker", r.Name, "err", err)
+				}
+			}
+		}
+	}
 }
 
 // Run loads a demo world if the database is empty.
@@ -160,5 +277,5 @@ func seedIfEmpty(ctx context.Context, st *store.Store, log *slog.Logger, cfg see
 }
 
 func exampleQuery(userID string) string {
-	return fmt.Sprintf(`{ userProfile(userId: %q) { user { handle } interests { tag weight } topInfluencers { influencer { handle } weight } } influencers(first: 3, orderBy: {field: FOLLOWER_COUNT, direction: DESC}) { totalCount edges { node { handle followerCount } } } }`, userID)
+	return fmt.Sprintf(`{ recommendations(userId: %q, first: 5) { ranker edges { score reason node { ... on Content { title tags influencer { handle } } } } } userProfile(userId: %[1]q) { user { handle } interests { tag weight } topInfluencers { influencer { handle } weight } } influencers(first: 3, orderBy: {field: FOLLOWER_COUNT, direction: DESC}) { totalCount edges { node { handle followerCount } } } }`, userID)
 }

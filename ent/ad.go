@@ -31,6 +31,12 @@ type Ad struct {
 	TargetURL string `json:"target_url,omitempty"`
 	// Status holds the value of the "status" field.
 	Status ad.Status `json:"status,omitempty"`
+	// Served impressions, for the CTR estimate.
+	Impressions int64 `json:"impressions,omitempty"`
+	// Charged clicks, for the CTR estimate.
+	Clicks int64 `json:"clicks,omitempty"`
+	// Conversions, for the CVR estimate.
+	Conversions int64 `json:"conversions,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the AdQuery when eager-loading is set.
 	Edges        AdEdges `json:"edges"`
@@ -66,6 +72,8 @@ func (*Ad) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case ad.FieldID, ad.FieldCampaignID:
 			values[i] = new(pulid.ID)
+		case ad.FieldImpressions, ad.FieldClicks, ad.FieldConversions:
+			values[i] = new(sql.NullInt64)
 		case ad.FieldTitle, ad.FieldBody, ad.FieldTargetURL, ad.FieldStatus:
 			values[i] = new(sql.NullString)
 		case ad.FieldCreatedAt:
@@ -127,6 +135,24 @@ func (_m *Ad) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.Status = ad.Status(value.String)
 			}
+		case ad.FieldImpressions:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field impressions", values[i])
+			} else if value.Valid {
+				_m.Impressions = value.Int64
+			}
+		case ad.FieldClicks:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field clicks", values[i])
+			} else if value.Valid {
+				_m.Clicks = value.Int64
+			}
+		case ad.FieldConversions:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field conversions", values[i])
+			} else if value.Valid {
+				_m.Conversions = value.Int64
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -185,6 +211,15 @@ func (_m *Ad) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("status=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Status))
+	builder.WriteString(", ")
+	builder.WriteString("impressions=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Impressions))
+	builder.WriteString(", ")
+	builder.WriteString("clicks=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Clicks))
+	builder.WriteString(", ")
+	builder.WriteString("conversions=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Conversions))
 	builder.WriteByte(')')
 	return builder.String()
 }

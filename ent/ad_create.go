@@ -85,6 +85,48 @@ func (_c *AdCreate) SetNillableStatus(v *ad.Status) *AdCreate {
 	return _c
 }
 
+// SetImpressions sets the "impressions" field.
+func (_c *AdCreate) SetImpressions(v int64) *AdCreate {
+	_c.mutation.SetImpressions(v)
+	return _c
+}
+
+// SetNillableImpressions sets the "impressions" field if the given value is not nil.
+func (_c *AdCreate) SetNillableImpressions(v *int64) *AdCreate {
+	if v != nil {
+		_c.SetImpressions(*v)
+	}
+	return _c
+}
+
+// SetClicks sets the "clicks" field.
+func (_c *AdCreate) SetClicks(v int64) *AdCreate {
+	_c.mutation.SetClicks(v)
+	return _c
+}
+
+// SetNillableClicks sets the "clicks" field if the given value is not nil.
+func (_c *AdCreate) SetNillableClicks(v *int64) *AdCreate {
+	if v != nil {
+		_c.SetClicks(*v)
+	}
+	return _c
+}
+
+// SetConversions sets the "conversions" field.
+func (_c *AdCreate) SetConversions(v int64) *AdCreate {
+	_c.mutation.SetConversions(v)
+	return _c
+}
+
+// SetNillableConversions sets the "conversions" field if the given value is not nil.
+func (_c *AdCreate) SetNillableConversions(v *int64) *AdCreate {
+	if v != nil {
+		_c.SetConversions(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *AdCreate) SetID(v pulid.ID) *AdCreate {
 	_c.mutation.SetID(v)
@@ -151,6 +193,18 @@ func (_c *AdCreate) defaults() {
 		v := ad.DefaultStatus
 		_c.mutation.SetStatus(v)
 	}
+	if _, ok := _c.mutation.Impressions(); !ok {
+		v := ad.DefaultImpressions
+		_c.mutation.SetImpressions(v)
+	}
+	if _, ok := _c.mutation.Clicks(); !ok {
+		v := ad.DefaultClicks
+		_c.mutation.SetClicks(v)
+	}
+	if _, ok := _c.mutation.Conversions(); !ok {
+		v := ad.DefaultConversions
+		_c.mutation.SetConversions(v)
+	}
 	if _, ok := _c.mutation.ID(); !ok {
 		v := ad.DefaultID()
 		_c.mutation.SetID(v)
@@ -195,6 +249,30 @@ func (_c *AdCreate) check() error {
 	if v, ok := _c.mutation.Status(); ok {
 		if err := ad.StatusValidator(v); err != nil {
 			return &ValidationError{Name: "status", err: fmt.Errorf(`ent: validator failed for field "Ad.status": %w`, err)}
+		}
+	}
+	if _, ok := _c.mutation.Impressions(); !ok {
+		return &ValidationError{Name: "impressions", err: errors.New(`ent: missing required field "Ad.impressions"`)}
+	}
+	if v, ok := _c.mutation.Impressions(); ok {
+		if err := ad.ImpressionsValidator(v); err != nil {
+			return &ValidationError{Name: "impressions", err: fmt.Errorf(`ent: validator failed for field "Ad.impressions": %w`, err)}
+		}
+	}
+	if _, ok := _c.mutation.Clicks(); !ok {
+		return &ValidationError{Name: "clicks", err: errors.New(`ent: missing required field "Ad.clicks"`)}
+	}
+	if v, ok := _c.mutation.Clicks(); ok {
+		if err := ad.ClicksValidator(v); err != nil {
+			return &ValidationError{Name: "clicks", err: fmt.Errorf(`ent: validator failed for field "Ad.clicks": %w`, err)}
+		}
+	}
+	if _, ok := _c.mutation.Conversions(); !ok {
+		return &ValidationError{Name: "conversions", err: errors.New(`ent: missing required field "Ad.conversions"`)}
+	}
+	if v, ok := _c.mutation.Conversions(); ok {
+		if err := ad.ConversionsValidator(v); err != nil {
+			return &ValidationError{Name: "conversions", err: fmt.Errorf(`ent: validator failed for field "Ad.conversions": %w`, err)}
 		}
 	}
 	if v, ok := _c.mutation.ID(); ok {
@@ -260,6 +338,18 @@ func (_c *AdCreate) createSpec() (*Ad, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.Status(); ok {
 		_spec.SetField(ad.FieldStatus, field.TypeEnum, value)
 		_node.Status = value
+	}
+	if value, ok := _c.mutation.Impressions(); ok {
+		_spec.SetField(ad.FieldImpressions, field.TypeInt64, value)
+		_node.Impressions = value
+	}
+	if value, ok := _c.mutation.Clicks(); ok {
+		_spec.SetField(ad.FieldClicks, field.TypeInt64, value)
+		_node.Clicks = value
+	}
+	if value, ok := _c.mutation.Conversions(); ok {
+		_spec.SetField(ad.FieldConversions, field.TypeInt64, value)
+		_node.Conversions = value
 	}
 	if nodes := _c.mutation.CampaignIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -390,6 +480,60 @@ func (u *AdUpsert) UpdateStatus() *AdUpsert {
 	return u
 }
 
+// SetImpressions sets the "impressions" field.
+func (u *AdUpsert) SetImpressions(v int64) *AdUpsert {
+	u.Set(ad.FieldImpressions, v)
+	return u
+}
+
+// UpdateImpressions sets the "impressions" field to the value that was provided on create.
+func (u *AdUpsert) UpdateImpressions() *AdUpsert {
+	u.SetExcluded(ad.FieldImpressions)
+	return u
+}
+
+// AddImpressions adds v to the "impressions" field.
+func (u *AdUpsert) AddImpressions(v int64) *AdUpsert {
+	u.Add(ad.FieldImpressions, v)
+	return u
+}
+
+// SetClicks sets the "clicks" field.
+func (u *AdUpsert) SetClicks(v int64) *AdUpsert {
+	u.Set(ad.FieldClicks, v)
+	return u
+}
+
+// UpdateClicks sets the "clicks" field to the value that was provided on create.
+func (u *AdUpsert) UpdateClicks() *AdUpsert {
+	u.SetExcluded(ad.FieldClicks)
+	return u
+}
+
+// AddClicks adds v to the "clicks" field.
+func (u *AdUpsert) AddClicks(v int64) *AdUpsert {
+	u.Add(ad.FieldClicks, v)
+	return u
+}
+
+// SetConversions sets the "conversions" field.
+func (u *AdUpsert) SetConversions(v int64) *AdUpsert {
+	u.Set(ad.FieldConversions, v)
+	return u
+}
+
+// UpdateConversions sets the "conversions" field to the value that was provided on create.
+func (u *AdUpsert) UpdateConversions() *AdUpsert {
+	u.SetExcluded(ad.FieldConversions)
+	return u
+}
+
+// AddConversions adds v to the "conversions" field.
+func (u *AdUpsert) AddConversions(v int64) *AdUpsert {
+	u.Add(ad.FieldConversions, v)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create except the ID field.
 // Using this option is equivalent to using:
 //
@@ -508,6 +652,69 @@ func (u *AdUpsertOne) SetStatus(v ad.Status) *AdUpsertOne {
 func (u *AdUpsertOne) UpdateStatus() *AdUpsertOne {
 	return u.Update(func(s *AdUpsert) {
 		s.UpdateStatus()
+	})
+}
+
+// SetImpressions sets the "impressions" field.
+func (u *AdUpsertOne) SetImpressions(v int64) *AdUpsertOne {
+	return u.Update(func(s *AdUpsert) {
+		s.SetImpressions(v)
+	})
+}
+
+// AddImpressions adds v to the "impressions" field.
+func (u *AdUpsertOne) AddImpressions(v int64) *AdUpsertOne {
+	return u.Update(func(s *AdUpsert) {
+		s.AddImpressions(v)
+	})
+}
+
+// UpdateImpressions sets the "impressions" field to the value that was provided on create.
+func (u *AdUpsertOne) UpdateImpressions() *AdUpsertOne {
+	return u.Update(func(s *AdUpsert) {
+		s.UpdateImpressions()
+	})
+}
+
+// SetClicks sets the "clicks" field.
+func (u *AdUpsertOne) SetClicks(v int64) *AdUpsertOne {
+	return u.Update(func(s *AdUpsert) {
+		s.SetClicks(v)
+	})
+}
+
+// AddClicks adds v to the "clicks" field.
+func (u *AdUpsertOne) AddClicks(v int64) *AdUpsertOne {
+	return u.Update(func(s *AdUpsert) {
+		s.AddClicks(v)
+	})
+}
+
+// UpdateClicks sets the "clicks" field to the value that was provided on create.
+func (u *AdUpsertOne) UpdateClicks() *AdUpsertOne {
+	return u.Update(func(s *AdUpsert) {
+		s.UpdateClicks()
+	})
+}
+
+// SetConversions sets the "conversions" field.
+func (u *AdUpsertOne) SetConversions(v int64) *AdUpsertOne {
+	return u.Update(func(s *AdUpsert) {
+		s.SetConversions(v)
+	})
+}
+
+// AddConversions adds v to the "conversions" field.
+func (u *AdUpsertOne) AddConversions(v int64) *AdUpsertOne {
+	return u.Update(func(s *AdUpsert) {
+		s.AddConversions(v)
+	})
+}
+
+// UpdateConversions sets the "conversions" field to the value that was provided on create.
+func (u *AdUpsertOne) UpdateConversions() *AdUpsertOne {
+	return u.Update(func(s *AdUpsert) {
+		s.UpdateConversions()
 	})
 }
 
@@ -796,6 +1003,69 @@ func (u *AdUpsertBulk) SetStatus(v ad.Status) *AdUpsertBulk {
 func (u *AdUpsertBulk) UpdateStatus() *AdUpsertBulk {
 	return u.Update(func(s *AdUpsert) {
 		s.UpdateStatus()
+	})
+}
+
+// SetImpressions sets the "impressions" field.
+func (u *AdUpsertBulk) SetImpressions(v int64) *AdUpsertBulk {
+	return u.Update(func(s *AdUpsert) {
+		s.SetImpressions(v)
+	})
+}
+
+// AddImpressions adds v to the "impressions" field.
+func (u *AdUpsertBulk) AddImpressions(v int64) *AdUpsertBulk {
+	return u.Update(func(s *AdUpsert) {
+		s.AddImpressions(v)
+	})
+}
+
+// UpdateImpressions sets the "impressions" field to the value that was provided on create.
+func (u *AdUpsertBulk) UpdateImpressions() *AdUpsertBulk {
+	return u.Update(func(s *AdUpsert) {
+		s.UpdateImpressions()
+	})
+}
+
+// SetClicks sets the "clicks" field.
+func (u *AdUpsertBulk) SetClicks(v int64) *AdUpsertBulk {
+	return u.Update(func(s *AdUpsert) {
+		s.SetClicks(v)
+	})
+}
+
+// AddClicks adds v to the "clicks" field.
+func (u *AdUpsertBulk) AddClicks(v int64) *AdUpsertBulk {
+	return u.Update(func(s *AdUpsert) {
+		s.AddClicks(v)
+	})
+}
+
+// UpdateClicks sets the "clicks" field to the value that was provided on create.
+func (u *AdUpsertBulk) UpdateClicks() *AdUpsertBulk {
+	return u.Update(func(s *AdUpsert) {
+		s.UpdateClicks()
+	})
+}
+
+// SetConversions sets the "conversions" field.
+func (u *AdUpsertBulk) SetConversions(v int64) *AdUpsertBulk {
+	return u.Update(func(s *AdUpsert) {
+		s.SetConversions(v)
+	})
+}
+
+// AddConversions adds v to the "conversions" field.
+func (u *AdUpsertBulk) AddConversions(v int64) *AdUpsertBulk {
+	return u.Update(func(s *AdUpsert) {
+		s.AddConversions(v)
+	})
+}
+
+// UpdateConversions sets the "conversions" field to the value that was provided on create.
+func (u *AdUpsertBulk) UpdateConversions() *AdUpsertBulk {
+	return u.Update(func(s *AdUpsert) {
+		s.UpdateConversions()
 	})
 }
 

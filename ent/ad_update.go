@@ -99,6 +99,69 @@ func (_u *AdUpdate) SetNillableStatus(v *ad.Status) *AdUpdate {
 	return _u
 }
 
+// SetImpressions sets the "impressions" field.
+func (_u *AdUpdate) SetImpressions(v int64) *AdUpdate {
+	_u.mutation.ResetImpressions()
+	_u.mutation.SetImpressions(v)
+	return _u
+}
+
+// SetNillableImpressions sets the "impressions" field if the given value is not nil.
+func (_u *AdUpdate) SetNillableImpressions(v *int64) *AdUpdate {
+	if v != nil {
+		_u.SetImpressions(*v)
+	}
+	return _u
+}
+
+// AddImpressions adds value to the "impressions" field.
+func (_u *AdUpdate) AddImpressions(v int64) *AdUpdate {
+	_u.mutation.AddImpressions(v)
+	return _u
+}
+
+// SetClicks sets the "clicks" field.
+func (_u *AdUpdate) SetClicks(v int64) *AdUpdate {
+	_u.mutation.ResetClicks()
+	_u.mutation.SetClicks(v)
+	return _u
+}
+
+// SetNillableClicks sets the "clicks" field if the given value is not nil.
+func (_u *AdUpdate) SetNillableClicks(v *int64) *AdUpdate {
+	if v != nil {
+		_u.SetClicks(*v)
+	}
+	return _u
+}
+
+// AddClicks adds value to the "clicks" field.
+func (_u *AdUpdate) AddClicks(v int64) *AdUpdate {
+	_u.mutation.AddClicks(v)
+	return _u
+}
+
+// SetConversions sets the "conversions" field.
+func (_u *AdUpdate) SetConversions(v int64) *AdUpdate {
+	_u.mutation.ResetConversions()
+	_u.mutation.SetConversions(v)
+	return _u
+}
+
+// SetNillableConversions sets the "conversions" field if the given value is not nil.
+func (_u *AdUpdate) SetNillableConversions(v *int64) *AdUpdate {
+	if v != nil {
+		_u.SetConversions(*v)
+	}
+	return _u
+}
+
+// AddConversions adds value to the "conversions" field.
+func (_u *AdUpdate) AddConversions(v int64) *AdUpdate {
+	_u.mutation.AddConversions(v)
+	return _u
+}
+
 // SetCampaign sets the "campaign" edge to the Campaign entity.
 func (_u *AdUpdate) SetCampaign(v *Campaign) *AdUpdate {
 	return _u.SetCampaignID(v.ID)
@@ -164,6 +227,21 @@ func (_u *AdUpdate) check() error {
 			return &ValidationError{Name: "status", err: fmt.Errorf(`ent: validator failed for field "Ad.status": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.Impressions(); ok {
+		if err := ad.ImpressionsValidator(v); err != nil {
+			return &ValidationError{Name: "impressions", err: fmt.Errorf(`ent: validator failed for field "Ad.impressions": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.Clicks(); ok {
+		if err := ad.ClicksValidator(v); err != nil {
+			return &ValidationError{Name: "clicks", err: fmt.Errorf(`ent: validator failed for field "Ad.clicks": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.Conversions(); ok {
+		if err := ad.ConversionsValidator(v); err != nil {
+			return &ValidationError{Name: "conversions", err: fmt.Errorf(`ent: validator failed for field "Ad.conversions": %w`, err)}
+		}
+	}
 	if _u.mutation.CampaignCleared() && len(_u.mutation.CampaignIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "Ad.campaign"`)
 	}
@@ -193,6 +271,24 @@ func (_u *AdUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if value, ok := _u.mutation.Status(); ok {
 		_spec.SetField(ad.FieldStatus, field.TypeEnum, value)
+	}
+	if value, ok := _u.mutation.Impressions(); ok {
+		_spec.SetField(ad.FieldImpressions, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.AddedImpressions(); ok {
+		_spec.AddField(ad.FieldImpressions, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.Clicks(); ok {
+		_spec.SetField(ad.FieldClicks, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.AddedClicks(); ok {
+		_spec.AddField(ad.FieldClicks, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.Conversions(); ok {
+		_spec.SetField(ad.FieldConversions, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.AddedConversions(); ok {
+		_spec.AddField(ad.FieldConversions, field.TypeInt64, value)
 	}
 	if _u.mutation.CampaignCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -313,6 +409,69 @@ func (_u *AdUpdateOne) SetNillableStatus(v *ad.Status) *AdUpdateOne {
 	return _u
 }
 
+// SetImpressions sets the "impressions" field.
+func (_u *AdUpdateOne) SetImpressions(v int64) *AdUpdateOne {
+	_u.mutation.ResetImpressions()
+	_u.mutation.SetImpressions(v)
+	return _u
+}
+
+// SetNillableImpressions sets the "impressions" field if the given value is not nil.
+func (_u *AdUpdateOne) SetNillableImpressions(v *int64) *AdUpdateOne {
+	if v != nil {
+		_u.SetImpressions(*v)
+	}
+	return _u
+}
+
+// AddImpressions adds value to the "impressions" field.
+func (_u *AdUpdateOne) AddImpressions(v int64) *AdUpdateOne {
+	_u.mutation.AddImpressions(v)
+	return _u
+}
+
+// SetClicks sets the "clicks" field.
+func (_u *AdUpdateOne) SetClicks(v int64) *AdUpdateOne {
+	_u.mutation.ResetClicks()
+	_u.mutation.SetClicks(v)
+	return _u
+}
+
+// SetNillableClicks sets the "clicks" field if the given value is not nil.
+func (_u *AdUpdateOne) SetNillableClicks(v *int64) *AdUpdateOne {
+	if v != nil {
+		_u.SetClicks(*v)
+	}
+	return _u
+}
+
+// AddClicks adds value to the "clicks" field.
+func (_u *AdUpdateOne) AddClicks(v int64) *AdUpdateOne {
+	_u.mutation.AddClicks(v)
+	return _u
+}
+
+// SetConversions sets the "conversions" field.
+func (_u *AdUpdateOne) SetConversions(v int64) *AdUpdateOne {
+	_u.mutation.ResetConversions()
+	_u.mutation.SetConversions(v)
+	return _u
+}
+
+// SetNillableConversions sets the "conversions" field if the given value is not nil.
+func (_u *AdUpdateOne) SetNillableConversions(v *int64) *AdUpdateOne {
+	if v != nil {
+		_u.SetConversions(*v)
+	}
+	return _u
+}
+
+// AddConversions adds value to the "conversions" field.
+func (_u *AdUpdateOne) AddConversions(v int64) *AdUpdateOne {
+	_u.mutation.AddConversions(v)
+	return _u
+}
+
 // SetCampaign sets the "campaign" edge to the Campaign entity.
 func (_u *AdUpdateOne) SetCampaign(v *Campaign) *AdUpdateOne {
 	return _u.SetCampaignID(v.ID)
@@ -391,6 +550,21 @@ func (_u *AdUpdateOne) check() error {
 			return &ValidationError{Name: "status", err: fmt.Errorf(`ent: validator failed for field "Ad.status": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.Impressions(); ok {
+		if err := ad.ImpressionsValidator(v); err != nil {
+			return &ValidationError{Name: "impressions", err: fmt.Errorf(`ent: validator failed for field "Ad.impressions": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.Clicks(); ok {
+		if err := ad.ClicksValidator(v); err != nil {
+			return &ValidationError{Name: "clicks", err: fmt.Errorf(`ent: validator failed for field "Ad.clicks": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.Conversions(); ok {
+		if err := ad.ConversionsValidator(v); err != nil {
+			return &ValidationError{Name: "conversions", err: fmt.Errorf(`ent: validator failed for field "Ad.conversions": %w`, err)}
+		}
+	}
 	if _u.mutation.CampaignCleared() && len(_u.mutation.CampaignIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "Ad.campaign"`)
 	}
@@ -437,6 +611,24 @@ func (_u *AdUpdateOne) sqlSave(ctx context.Context) (_node *Ad, err error) {
 	}
 	if value, ok := _u.mutation.Status(); ok {
 		_spec.SetField(ad.FieldStatus, field.TypeEnum, value)
+	}
+	if value, ok := _u.mutation.Impressions(); ok {
+		_spec.SetField(ad.FieldImpressions, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.AddedImpressions(); ok {
+		_spec.AddField(ad.FieldImpressions, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.Clicks(); ok {
+		_spec.SetField(ad.FieldClicks, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.AddedClicks(); ok {
+		_spec.AddField(ad.FieldClicks, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.Conversions(); ok {
+		_spec.SetField(ad.FieldConversions, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.AddedConversions(); ok {
+		_spec.AddField(ad.FieldConversions, field.TypeInt64, value)
 	}
 	if _u.mutation.CampaignCleared() {
 		edge := &sqlgraph.EdgeSpec{

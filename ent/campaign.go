@@ -32,6 +32,8 @@ type Campaign struct {
 	BudgetMinor int64 `json:"budget_minor,omitempty"`
 	// SpentMinor holds the value of the "spent_minor" field.
 	SpentMinor int64 `json:"spent_minor,omitempty"`
+	// Impressions served; CPM spend is charged so that the total is exactly impressions × bid / 1000, rounded down.
+	Impressions int64 `json:"impressions,omitempty"`
 	// Pricing holds the value of the "pricing" field.
 	Pricing campaign.Pricing `json:"pricing,omitempty"`
 	// BidMinor holds the value of the "bid_minor" field.
@@ -100,7 +102,7 @@ func (*Campaign) scanValues(columns []string) ([]any, error) {
 			values[i] = new([]byte)
 		case campaign.FieldID, campaign.FieldPartnerID:
 			values[i] = new(pulid.ID)
-		case campaign.FieldBudgetMinor, campaign.FieldSpentMinor, campaign.FieldBidMinor, campaign.FieldFrequencyCap:
+		case campaign.FieldBudgetMinor, campaign.FieldSpentMinor, campaign.FieldImpressions, campaign.FieldBidMinor, campaign.FieldFrequencyCap:
 			values[i] = new(sql.NullInt64)
 		case campaign.FieldName, campaign.FieldCurrency, campaign.FieldPricing, campaign.FieldStatus:
 			values[i] = new(sql.NullString)
@@ -162,6 +164,12 @@ func (_m *Campaign) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field spent_minor", values[i])
 			} else if value.Valid {
 				_m.SpentMinor = value.Int64
+			}
+		case campaign.FieldImpressions:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field impressions", values[i])
+			} else if value.Valid {
+				_m.Impressions = value.Int64
 			}
 		case campaign.FieldPricing:
 			if value, ok := values[i].(*sql.NullString); !ok {
@@ -286,6 +294,9 @@ func (_m *Campaign) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("spent_minor=")
 	builder.WriteString(fmt.Sprintf("%v", _m.SpentMinor))
+	builder.WriteString(", ")
+	builder.WriteString("impressions=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Impressions))
 	builder.WriteString(", ")
 	builder.WriteString("pricing=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Pricing))

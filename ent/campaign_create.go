@@ -78,6 +78,20 @@ func (_c *CampaignCreate) SetNillableSpentMinor(v *int64) *CampaignCreate {
 	return _c
 }
 
+// SetImpressions sets the "impressions" field.
+func (_c *CampaignCreate) SetImpressions(v int64) *CampaignCreate {
+	_c.mutation.SetImpressions(v)
+	return _c
+}
+
+// SetNillableImpressions sets the "impressions" field if the given value is not nil.
+func (_c *CampaignCreate) SetNillableImpressions(v *int64) *CampaignCreate {
+	if v != nil {
+		_c.SetImpressions(*v)
+	}
+	return _c
+}
+
 // SetPricing sets the "pricing" field.
 func (_c *CampaignCreate) SetPricing(v campaign.Pricing) *CampaignCreate {
 	_c.mutation.SetPricing(v)
@@ -225,6 +239,10 @@ func (_c *CampaignCreate) defaults() {
 		v := campaign.DefaultSpentMinor
 		_c.mutation.SetSpentMinor(v)
 	}
+	if _, ok := _c.mutation.Impressions(); !ok {
+		v := campaign.DefaultImpressions
+		_c.mutation.SetImpressions(v)
+	}
 	if _, ok := _c.mutation.FrequencyCap(); !ok {
 		v := campaign.DefaultFrequencyCap
 		_c.mutation.SetFrequencyCap(v)
@@ -277,6 +295,14 @@ func (_c *CampaignCreate) check() error {
 	if v, ok := _c.mutation.SpentMinor(); ok {
 		if err := campaign.SpentMinorValidator(v); err != nil {
 			return &ValidationError{Name: "spent_minor", err: fmt.Errorf(`ent: validator failed for field "Campaign.spent_minor": %w`, err)}
+		}
+	}
+	if _, ok := _c.mutation.Impressions(); !ok {
+		return &ValidationError{Name: "impressions", err: errors.New(`ent: missing required field "Campaign.impressions"`)}
+	}
+	if v, ok := _c.mutation.Impressions(); ok {
+		if err := campaign.ImpressionsValidator(v); err != nil {
+			return &ValidationError{Name: "impressions", err: fmt.Errorf(`ent: validator failed for field "Campaign.impressions": %w`, err)}
 		}
 	}
 	if _, ok := _c.mutation.Pricing(); !ok {
@@ -390,6 +416,10 @@ func (_c *CampaignCreate) createSpec() (*Campaign, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.SpentMinor(); ok {
 		_spec.SetField(campaign.FieldSpentMinor, field.TypeInt64, value)
 		_node.SpentMinor = value
+	}
+	if value, ok := _c.mutation.Impressions(); ok {
+		_spec.SetField(campaign.FieldImpressions, field.TypeInt64, value)
+		_node.Impressions = value
 	}
 	if value, ok := _c.mutation.Pricing(); ok {
 		_spec.SetField(campaign.FieldPricing, field.TypeEnum, value)
@@ -581,6 +611,24 @@ func (u *CampaignUpsert) UpdateSpentMinor() *CampaignUpsert {
 // AddSpentMinor adds v to the "spent_minor" field.
 func (u *CampaignUpsert) AddSpentMinor(v int64) *CampaignUpsert {
 	u.Add(campaign.FieldSpentMinor, v)
+	return u
+}
+
+// SetImpressions sets the "impressions" field.
+func (u *CampaignUpsert) SetImpressions(v int64) *CampaignUpsert {
+	u.Set(campaign.FieldImpressions, v)
+	return u
+}
+
+// UpdateImpressions sets the "impressions" field to the value that was provided on create.
+func (u *CampaignUpsert) UpdateImpressions() *CampaignUpsert {
+	u.SetExcluded(campaign.FieldImpressions)
+	return u
+}
+
+// AddImpressions adds v to the "impressions" field.
+func (u *CampaignUpsert) AddImpressions(v int64) *CampaignUpsert {
+	u.Add(campaign.FieldImpressions, v)
 	return u
 }
 
@@ -854,6 +902,27 @@ func (u *CampaignUpsertOne) AddSpentMinor(v int64) *CampaignUpsertOne {
 func (u *CampaignUpsertOne) UpdateSpentMinor() *CampaignUpsertOne {
 	return u.Update(func(s *CampaignUpsert) {
 		s.UpdateSpentMinor()
+	})
+}
+
+// SetImpressions sets the "impressions" field.
+func (u *CampaignUpsertOne) SetImpressions(v int64) *CampaignUpsertOne {
+	return u.Update(func(s *CampaignUpsert) {
+		s.SetImpressions(v)
+	})
+}
+
+// AddImpressions adds v to the "impressions" field.
+func (u *CampaignUpsertOne) AddImpressions(v int64) *CampaignUpsertOne {
+	return u.Update(func(s *CampaignUpsert) {
+		s.AddImpressions(v)
+	})
+}
+
+// UpdateImpressions sets the "impressions" field to the value that was provided on create.
+func (u *CampaignUpsertOne) UpdateImpressions() *CampaignUpsertOne {
+	return u.Update(func(s *CampaignUpsert) {
+		s.UpdateImpressions()
 	})
 }
 
@@ -1317,6 +1386,27 @@ func (u *CampaignUpsertBulk) AddSpentMinor(v int64) *CampaignUpsertBulk {
 func (u *CampaignUpsertBulk) UpdateSpentMinor() *CampaignUpsertBulk {
 	return u.Update(func(s *CampaignUpsert) {
 		s.UpdateSpentMinor()
+	})
+}
+
+// SetImpressions sets the "impressions" field.
+func (u *CampaignUpsertBulk) SetImpressions(v int64) *CampaignUpsertBulk {
+	return u.Update(func(s *CampaignUpsert) {
+		s.SetImpressions(v)
+	})
+}
+
+// AddImpressions adds v to the "impressions" field.
+func (u *CampaignUpsertBulk) AddImpressions(v int64) *CampaignUpsertBulk {
+	return u.Update(func(s *CampaignUpsert) {
+		s.AddImpressions(v)
+	})
+}
+
+// UpdateImpressions sets the "impressions" field to the value that was provided on create.
+func (u *CampaignUpsertBulk) UpdateImpressions() *CampaignUpsertBulk {
+	return u.Update(func(s *CampaignUpsert) {
+		s.UpdateImpressions()
 	})
 }
 

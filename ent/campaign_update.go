@@ -116,6 +116,27 @@ func (_u *CampaignUpdate) AddSpentMinor(v int64) *CampaignUpdate {
 	return _u
 }
 
+// SetImpressions sets the "impressions" field.
+func (_u *CampaignUpdate) SetImpressions(v int64) *CampaignUpdate {
+	_u.mutation.ResetImpressions()
+	_u.mutation.SetImpressions(v)
+	return _u
+}
+
+// SetNillableImpressions sets the "impressions" field if the given value is not nil.
+func (_u *CampaignUpdate) SetNillableImpressions(v *int64) *CampaignUpdate {
+	if v != nil {
+		_u.SetImpressions(*v)
+	}
+	return _u
+}
+
+// AddImpressions adds value to the "impressions" field.
+func (_u *CampaignUpdate) AddImpressions(v int64) *CampaignUpdate {
+	_u.mutation.AddImpressions(v)
+	return _u
+}
+
 // SetPricing sets the "pricing" field.
 func (_u *CampaignUpdate) SetPricing(v campaign.Pricing) *CampaignUpdate {
 	_u.mutation.SetPricing(v)
@@ -369,6 +390,11 @@ func (_u *CampaignUpdate) check() error {
 			return &ValidationError{Name: "spent_minor", err: fmt.Errorf(`ent: validator failed for field "Campaign.spent_minor": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.Impressions(); ok {
+		if err := campaign.ImpressionsValidator(v); err != nil {
+			return &ValidationError{Name: "impressions", err: fmt.Errorf(`ent: validator failed for field "Campaign.impressions": %w`, err)}
+		}
+	}
 	if v, ok := _u.mutation.Pricing(); ok {
 		if err := campaign.PricingValidator(v); err != nil {
 			return &ValidationError{Name: "pricing", err: fmt.Errorf(`ent: validator failed for field "Campaign.pricing": %w`, err)}
@@ -434,6 +460,12 @@ func (_u *CampaignUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if value, ok := _u.mutation.AddedSpentMinor(); ok {
 		_spec.AddField(campaign.FieldSpentMinor, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.Impressions(); ok {
+		_spec.SetField(campaign.FieldImpressions, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.AddedImpressions(); ok {
+		_spec.AddField(campaign.FieldImpressions, field.TypeInt64, value)
 	}
 	if value, ok := _u.mutation.Pricing(); ok {
 		_spec.SetField(campaign.FieldPricing, field.TypeEnum, value)
@@ -667,6 +699,27 @@ func (_u *CampaignUpdateOne) SetNillableSpentMinor(v *int64) *CampaignUpdateOne 
 // AddSpentMinor adds value to the "spent_minor" field.
 func (_u *CampaignUpdateOne) AddSpentMinor(v int64) *CampaignUpdateOne {
 	_u.mutation.AddSpentMinor(v)
+	return _u
+}
+
+// SetImpressions sets the "impressions" field.
+func (_u *CampaignUpdateOne) SetImpressions(v int64) *CampaignUpdateOne {
+	_u.mutation.ResetImpressions()
+	_u.mutation.SetImpressions(v)
+	return _u
+}
+
+// SetNillableImpressions sets the "impressions" field if the given value is not nil.
+func (_u *CampaignUpdateOne) SetNillableImpressions(v *int64) *CampaignUpdateOne {
+	if v != nil {
+		_u.SetImpressions(*v)
+	}
+	return _u
+}
+
+// AddImpressions adds value to the "impressions" field.
+func (_u *CampaignUpdateOne) AddImpressions(v int64) *CampaignUpdateOne {
+	_u.mutation.AddImpressions(v)
 	return _u
 }
 
@@ -936,6 +989,11 @@ func (_u *CampaignUpdateOne) check() error {
 			return &ValidationError{Name: "spent_minor", err: fmt.Errorf(`ent: validator failed for field "Campaign.spent_minor": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.Impressions(); ok {
+		if err := campaign.ImpressionsValidator(v); err != nil {
+			return &ValidationError{Name: "impressions", err: fmt.Errorf(`ent: validator failed for field "Campaign.impressions": %w`, err)}
+		}
+	}
 	if v, ok := _u.mutation.Pricing(); ok {
 		if err := campaign.PricingValidator(v); err != nil {
 			return &ValidationError{Name: "pricing", err: fmt.Errorf(`ent: validator failed for field "Campaign.pricing": %w`, err)}
@@ -1018,6 +1076,12 @@ func (_u *CampaignUpdateOne) sqlSave(ctx context.Context) (_node *Campaign, err 
 	}
 	if value, ok := _u.mutation.AddedSpentMinor(); ok {
 		_spec.AddField(campaign.FieldSpentMinor, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.Impressions(); ok {
+		_spec.SetField(campaign.FieldImpressions, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.AddedImpressions(); ok {
+		_spec.AddField(campaign.FieldImpressions, field.TypeInt64, value)
 	}
 	if value, ok := _u.mutation.Pricing(); ok {
 		_spec.SetField(campaign.FieldPricing, field.TypeEnum, value)

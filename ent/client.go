@@ -18,6 +18,7 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/limelight-hq/limelight/ent/ad"
 	"github.com/limelight-hq/limelight/ent/adevent"
+	"github.com/limelight-hq/limelight/ent/adstatdaily"
 	"github.com/limelight-hq/limelight/ent/apikey"
 	"github.com/limelight-hq/limelight/ent/campaign"
 	"github.com/limelight-hq/limelight/ent/content"
@@ -29,12 +30,15 @@ import (
 	"github.com/limelight-hq/limelight/ent/ledgeraccount"
 	"github.com/limelight-hq/limelight/ent/ledgerentry"
 	"github.com/limelight-hq/limelight/ent/ledgertransaction"
+	"github.com/limelight-hq/limelight/ent/linkclick"
 	"github.com/limelight-hq/limelight/ent/partner"
 	"github.com/limelight-hq/limelight/ent/payout"
+	"github.com/limelight-hq/limelight/ent/payoutrun"
 	"github.com/limelight-hq/limelight/ent/product"
 	"github.com/limelight-hq/limelight/ent/productlink"
 	"github.com/limelight-hq/limelight/ent/rankermodel"
 	"github.com/limelight-hq/limelight/ent/tip"
+	"github.com/limelight-hq/limelight/ent/trackingkey"
 	"github.com/limelight-hq/limelight/ent/user"
 
 	stdsql "database/sql"
@@ -51,6 +55,8 @@ type Client struct {
 	Ad *AdClient
 	// AdEvent is the client for interacting with the AdEvent builders.
 	AdEvent *AdEventClient
+	// AdStatDaily is the client for interacting with the AdStatDaily builders.
+	AdStatDaily *AdStatDailyClient
 	// Campaign is the client for interacting with the Campaign builders.
 	Campaign *CampaignClient
 	// Content is the client for interacting with the Content builders.
@@ -71,10 +77,14 @@ type Client struct {
 	LedgerEntry *LedgerEntryClient
 	// LedgerTransaction is the client for interacting with the LedgerTransaction builders.
 	LedgerTransaction *LedgerTransactionClient
+	// LinkClick is the client for interacting with the LinkClick builders.
+	LinkClick *LinkClickClient
 	// Partner is the client for interacting with the Partner builders.
 	Partner *PartnerClient
 	// Payout is the client for interacting with the Payout builders.
 	Payout *PayoutClient
+	// PayoutRun is the client for interacting with the PayoutRun builders.
+	PayoutRun *PayoutRunClient
 	// Product is the client for interacting with the Product builders.
 	Product *ProductClient
 	// ProductLink is the client for interacting with the ProductLink builders.
@@ -83,6 +93,8 @@ type Client struct {
 	RankerModel *RankerModelClient
 	// Tip is the client for interacting with the Tip builders.
 	Tip *TipClient
+	// TrackingKey is the client for interacting with the TrackingKey builders.
+	TrackingKey *TrackingKeyClient
 	// User is the client for interacting with the User builders.
 	User *UserClient
 }
@@ -99,6 +111,7 @@ func (c *Client) init() {
 	c.APIKey = NewAPIKeyClient(c.config)
 	c.Ad = NewAdClient(c.config)
 	c.AdEvent = NewAdEventClient(c.config)
+	c.AdStatDaily = NewAdStatDailyClient(c.config)
 	c.Campaign = NewCampaignClient(c.config)
 	c.Content = NewContentClient(c.config)
 	c.Conversion = NewConversionClient(c.config)
@@ -109,12 +122,15 @@ func (c *Client) init() {
 	c.LedgerAccount = NewLedgerAccountClient(c.config)
 	c.LedgerEntry = NewLedgerEntryClient(c.config)
 	c.LedgerTransaction = NewLedgerTransactionClient(c.config)
+	c.LinkClick = NewLinkClickClient(c.config)
 	c.Partner = NewPartnerClient(c.config)
 	c.Payout = NewPayoutClient(c.config)
+	c.PayoutRun = NewPayoutRunClient(c.config)
 	c.Product = NewProductClient(c.config)
 	c.ProductLink = NewProductLinkClient(c.config)
 	c.RankerModel = NewRankerModelClient(c.config)
 	c.Tip = NewTipClient(c.config)
+	c.TrackingKey = NewTrackingKeyClient(c.config)
 	c.User = NewUserClient(c.config)
 }
 
@@ -211,6 +227,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		APIKey:            NewAPIKeyClient(cfg),
 		Ad:                NewAdClient(cfg),
 		AdEvent:           NewAdEventClient(cfg),
+		AdStatDaily:       NewAdStatDailyClient(cfg),
 		Campaign:          NewCampaignClient(cfg),
 		Content:           NewContentClient(cfg),
 		Conversion:        NewConversionClient(cfg),
@@ -221,12 +238,15 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		LedgerAccount:     NewLedgerAccountClient(cfg),
 		LedgerEntry:       NewLedgerEntryClient(cfg),
 		LedgerTransaction: NewLedgerTransactionClient(cfg),
+		LinkClick:         NewLinkClickClient(cfg),
 		Partner:           NewPartnerClient(cfg),
 		Payout:            NewPayoutClient(cfg),
+		PayoutRun:         NewPayoutRunClient(cfg),
 		Product:           NewProductClient(cfg),
 		ProductLink:       NewProductLinkClient(cfg),
 		RankerModel:       NewRankerModelClient(cfg),
 		Tip:               NewTipClient(cfg),
+		TrackingKey:       NewTrackingKeyClient(cfg),
 		User:              NewUserClient(cfg),
 	}, nil
 }
@@ -250,6 +270,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		APIKey:            NewAPIKeyClient(cfg),
 		Ad:                NewAdClient(cfg),
 		AdEvent:           NewAdEventClient(cfg),
+		AdStatDaily:       NewAdStatDailyClient(cfg),
 		Campaign:          NewCampaignClient(cfg),
 		Content:           NewContentClient(cfg),
 		Conversion:        NewConversionClient(cfg),
@@ -260,12 +281,15 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		LedgerAccount:     NewLedgerAccountClient(cfg),
 		LedgerEntry:       NewLedgerEntryClient(cfg),
 		LedgerTransaction: NewLedgerTransactionClient(cfg),
+		LinkClick:         NewLinkClickClient(cfg),
 		Partner:           NewPartnerClient(cfg),
 		Payout:            NewPayoutClient(cfg),
+		PayoutRun:         NewPayoutRunClient(cfg),
 		Product:           NewProductClient(cfg),
 		ProductLink:       NewProductLinkClient(cfg),
 		RankerModel:       NewRankerModelClient(cfg),
 		Tip:               NewTipClient(cfg),
+		TrackingKey:       NewTrackingKeyClient(cfg),
 		User:              NewUserClient(cfg),
 	}, nil
 }
@@ -296,10 +320,11 @@ func (c *Client) Close() error {
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
-		c.APIKey, c.Ad, c.AdEvent, c.Campaign, c.Content, c.Conversion, c.Experiment,
-		c.Follow, c.Influencer, c.Interaction, c.LedgerAccount, c.LedgerEntry,
-		c.LedgerTransaction, c.Partner, c.Payout, c.Product, c.ProductLink,
-		c.RankerModel, c.Tip, c.User,
+		c.APIKey, c.Ad, c.AdEvent, c.AdStatDaily, c.Campaign, c.Content, c.Conversion,
+		c.Experiment, c.Follow, c.Influencer, c.Interaction, c.LedgerAccount,
+		c.LedgerEntry, c.LedgerTransaction, c.LinkClick, c.Partner, c.Payout,
+		c.PayoutRun, c.Product, c.ProductLink, c.RankerModel, c.Tip, c.TrackingKey,
+		c.User,
 	} {
 		n.Use(hooks...)
 	}
@@ -309,10 +334,11 @@ func (c *Client) Use(hooks ...Hook) {
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
-		c.APIKey, c.Ad, c.AdEvent, c.Campaign, c.Content, c.Conversion, c.Experiment,
-		c.Follow, c.Influencer, c.Interaction, c.LedgerAccount, c.LedgerEntry,
-		c.LedgerTransaction, c.Partner, c.Payout, c.Product, c.ProductLink,
-		c.RankerModel, c.Tip, c.User,
+		c.APIKey, c.Ad, c.AdEvent, c.AdStatDaily, c.Campaign, c.Content, c.Conversion,
+		c.Experiment, c.Follow, c.Influencer, c.Interaction, c.LedgerAccount,
+		c.LedgerEntry, c.LedgerTransaction, c.LinkClick, c.Partner, c.Payout,
+		c.PayoutRun, c.Product, c.ProductLink, c.RankerModel, c.Tip, c.TrackingKey,
+		c.User,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -327,6 +353,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Ad.mutate(ctx, m)
 	case *AdEventMutation:
 		return c.AdEvent.mutate(ctx, m)
+	case *AdStatDailyMutation:
+		return c.AdStatDaily.mutate(ctx, m)
 	case *CampaignMutation:
 		return c.Campaign.mutate(ctx, m)
 	case *ContentMutation:
@@ -347,10 +375,14 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.LedgerEntry.mutate(ctx, m)
 	case *LedgerTransactionMutation:
 		return c.LedgerTransaction.mutate(ctx, m)
+	case *LinkClickMutation:
+		return c.LinkClick.mutate(ctx, m)
 	case *PartnerMutation:
 		return c.Partner.mutate(ctx, m)
 	case *PayoutMutation:
 		return c.Payout.mutate(ctx, m)
+	case *PayoutRunMutation:
+		return c.PayoutRun.mutate(ctx, m)
 	case *ProductMutation:
 		return c.Product.mutate(ctx, m)
 	case *ProductLinkMutation:
@@ -359,6 +391,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.RankerModel.mutate(ctx, m)
 	case *TipMutation:
 		return c.Tip.mutate(ctx, m)
+	case *TrackingKeyMutation:
+		return c.TrackingKey.mutate(ctx, m)
 	case *UserMutation:
 		return c.User.mutate(ctx, m)
 	default:
@@ -778,6 +812,139 @@ func (c *AdEventClient) mutate(ctx context.Context, m *AdEventMutation) (Value, 
 		return (&AdEventDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown AdEvent mutation op: %q", m.Op())
+	}
+}
+
+// AdStatDailyClient is a client for the AdStatDaily schema.
+type AdStatDailyClient struct {
+	config
+}
+
+// NewAdStatDailyClient returns a client for the AdStatDaily from the given config.
+func NewAdStatDailyClient(c config) *AdStatDailyClient {
+	return &AdStatDailyClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `adstatdaily.Hooks(f(g(h())))`.
+func (c *AdStatDailyClient) Use(hooks ...Hook) {
+	c.hooks.AdStatDaily = append(c.hooks.AdStatDaily, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `adstatdaily.Intercept(f(g(h())))`.
+func (c *AdStatDailyClient) Intercept(interceptors ...Interceptor) {
+	c.inters.AdStatDaily = append(c.inters.AdStatDaily, interceptors...)
+}
+
+// Create returns a builder for creating a AdStatDaily entity.
+func (c *AdStatDailyClient) Create() *AdStatDailyCreate {
+	mutation := newAdStatDailyMutation(c.config, OpCreate)
+	return &AdStatDailyCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of AdStatDaily entities.
+func (c *AdStatDailyClient) CreateBulk(builders ...*AdStatDailyCreate) *AdStatDailyCreateBulk {
+	return &AdStatDailyCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *AdStatDailyClient) MapCreateBulk(slice any, setFunc func(*AdStatDailyCreate, int)) *AdStatDailyCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &AdStatDailyCreateBulk{err: fmt.Errorf("calling to AdStatDailyClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*AdStatDailyCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &AdStatDailyCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for AdStatDaily.
+func (c *AdStatDailyClient) Update() *AdStatDailyUpdate {
+	mutation := newAdStatDailyMutation(c.config, OpUpdate)
+	return &AdStatDailyUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *AdStatDailyClient) UpdateOne(_m *AdStatDaily) *AdStatDailyUpdateOne {
+	mutation := newAdStatDailyMutation(c.config, OpUpdateOne, withAdStatDaily(_m))
+	return &AdStatDailyUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *AdStatDailyClient) UpdateOneID(id int) *AdStatDailyUpdateOne {
+	mutation := newAdStatDailyMutation(c.config, OpUpdateOne, withAdStatDailyID(id))
+	return &AdStatDailyUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for AdStatDaily.
+func (c *AdStatDailyClient) Delete() *AdStatDailyDelete {
+	mutation := newAdStatDailyMutation(c.config, OpDelete)
+	return &AdStatDailyDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *AdStatDailyClient) DeleteOne(_m *AdStatDaily) *AdStatDailyDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *AdStatDailyClient) DeleteOneID(id int) *AdStatDailyDeleteOne {
+	builder := c.Delete().Where(adstatdaily.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &AdStatDailyDeleteOne{builder}
+}
+
+// Query returns a query builder for AdStatDaily.
+func (c *AdStatDailyClient) Query() *AdStatDailyQuery {
+	return &AdStatDailyQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeAdStatDaily},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a AdStatDaily entity by its id.
+func (c *AdStatDailyClient) Get(ctx context.Context, id int) (*AdStatDaily, error) {
+	return c.Query().Where(adstatdaily.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *AdStatDailyClient) GetX(ctx context.Context, id int) *AdStatDaily {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *AdStatDailyClient) Hooks() []Hook {
+	return c.hooks.AdStatDaily
+}
+
+// Interceptors returns the client interceptors.
+func (c *AdStatDailyClient) Interceptors() []Interceptor {
+	return c.inters.AdStatDaily
+}
+
+func (c *AdStatDailyClient) mutate(ctx context.Context, m *AdStatDailyMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&AdStatDailyCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&AdStatDailyUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&AdStatDailyUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&AdStatDailyDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown AdStatDaily mutation op: %q", m.Op())
 	}
 }
 
@@ -2367,6 +2534,155 @@ func (c *LedgerTransactionClient) mutate(ctx context.Context, m *LedgerTransacti
 	}
 }
 
+// LinkClickClient is a client for the LinkClick schema.
+type LinkClickClient struct {
+	config
+}
+
+// NewLinkClickClient returns a client for the LinkClick from the given config.
+func NewLinkClickClient(c config) *LinkClickClient {
+	return &LinkClickClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `linkclick.Hooks(f(g(h())))`.
+func (c *LinkClickClient) Use(hooks ...Hook) {
+	c.hooks.LinkClick = append(c.hooks.LinkClick, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `linkclick.Intercept(f(g(h())))`.
+func (c *LinkClickClient) Intercept(interceptors ...Interceptor) {
+	c.inters.LinkClick = append(c.inters.LinkClick, interceptors...)
+}
+
+// Create returns a builder for creating a LinkClick entity.
+func (c *LinkClickClient) Create() *LinkClickCreate {
+	mutation := newLinkClickMutation(c.config, OpCreate)
+	return &LinkClickCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of LinkClick entities.
+func (c *LinkClickClient) CreateBulk(builders ...*LinkClickCreate) *LinkClickCreateBulk {
+	return &LinkClickCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *LinkClickClient) MapCreateBulk(slice any, setFunc func(*LinkClickCreate, int)) *LinkClickCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &LinkClickCreateBulk{err: fmt.Errorf("calling to LinkClickClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*LinkClickCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &LinkClickCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for LinkClick.
+func (c *LinkClickClient) Update() *LinkClickUpdate {
+	mutation := newLinkClickMutation(c.config, OpUpdate)
+	return &LinkClickUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *LinkClickClient) UpdateOne(_m *LinkClick) *LinkClickUpdateOne {
+	mutation := newLinkClickMutation(c.config, OpUpdateOne, withLinkClick(_m))
+	return &LinkClickUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *LinkClickClient) UpdateOneID(id pulid.ID) *LinkClickUpdateOne {
+	mutation := newLinkClickMutation(c.config, OpUpdateOne, withLinkClickID(id))
+	return &LinkClickUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for LinkClick.
+func (c *LinkClickClient) Delete() *LinkClickDelete {
+	mutation := newLinkClickMutation(c.config, OpDelete)
+	return &LinkClickDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *LinkClickClient) DeleteOne(_m *LinkClick) *LinkClickDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *LinkClickClient) DeleteOneID(id pulid.ID) *LinkClickDeleteOne {
+	builder := c.Delete().Where(linkclick.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &LinkClickDeleteOne{builder}
+}
+
+// Query returns a query builder for LinkClick.
+func (c *LinkClickClient) Query() *LinkClickQuery {
+	return &LinkClickQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeLinkClick},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a LinkClick entity by its id.
+func (c *LinkClickClient) Get(ctx context.Context, id pulid.ID) (*LinkClick, error) {
+	return c.Query().Where(linkclick.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *LinkClickClient) GetX(ctx context.Context, id pulid.ID) *LinkClick {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryLink queries the link edge of a LinkClick.
+func (c *LinkClickClient) QueryLink(_m *LinkClick) *ProductLinkQuery {
+	query := (&ProductLinkClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(linkclick.Table, linkclick.FieldID, id),
+			sqlgraph.To(productlink.Table, productlink.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, linkclick.LinkTable, linkclick.LinkColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *LinkClickClient) Hooks() []Hook {
+	return c.hooks.LinkClick
+}
+
+// Interceptors returns the client interceptors.
+func (c *LinkClickClient) Interceptors() []Interceptor {
+	return c.inters.LinkClick
+}
+
+func (c *LinkClickClient) mutate(ctx context.Context, m *LinkClickMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&LinkClickCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&LinkClickUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&LinkClickUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&LinkClickDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown LinkClick mutation op: %q", m.Op())
+	}
+}
+
 // PartnerClient is a client for the Partner schema.
 type PartnerClient struct {
 	config
@@ -2640,6 +2956,22 @@ func (c *PayoutClient) GetX(ctx context.Context, id pulid.ID) *Payout {
 	return obj
 }
 
+// QueryRun queries the run edge of a Payout.
+func (c *PayoutClient) QueryRun(_m *Payout) *PayoutRunQuery {
+	query := (&PayoutRunClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(payout.Table, payout.FieldID, id),
+			sqlgraph.To(payoutrun.Table, payoutrun.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, payout.RunTable, payout.RunColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // Hooks returns the client hooks.
 func (c *PayoutClient) Hooks() []Hook {
 	return c.hooks.Payout
@@ -2662,6 +2994,155 @@ func (c *PayoutClient) mutate(ctx context.Context, m *PayoutMutation) (Value, er
 		return (&PayoutDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown Payout mutation op: %q", m.Op())
+	}
+}
+
+// PayoutRunClient is a client for the PayoutRun schema.
+type PayoutRunClient struct {
+	config
+}
+
+// NewPayoutRunClient returns a client for the PayoutRun from the given config.
+func NewPayoutRunClient(c config) *PayoutRunClient {
+	return &PayoutRunClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `payoutrun.Hooks(f(g(h())))`.
+func (c *PayoutRunClient) Use(hooks ...Hook) {
+	c.hooks.PayoutRun = append(c.hooks.PayoutRun, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `payoutrun.Intercept(f(g(h())))`.
+func (c *PayoutRunClient) Intercept(interceptors ...Interceptor) {
+	c.inters.PayoutRun = append(c.inters.PayoutRun, interceptors...)
+}
+
+// Create returns a builder for creating a PayoutRun entity.
+func (c *PayoutRunClient) Create() *PayoutRunCreate {
+	mutation := newPayoutRunMutation(c.config, OpCreate)
+	return &PayoutRunCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of PayoutRun entities.
+func (c *PayoutRunClient) CreateBulk(builders ...*PayoutRunCreate) *PayoutRunCreateBulk {
+	return &PayoutRunCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *PayoutRunClient) MapCreateBulk(slice any, setFunc func(*PayoutRunCreate, int)) *PayoutRunCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &PayoutRunCreateBulk{err: fmt.Errorf("calling to PayoutRunClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*PayoutRunCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &PayoutRunCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for PayoutRun.
+func (c *PayoutRunClient) Update() *PayoutRunUpdate {
+	mutation := newPayoutRunMutation(c.config, OpUpdate)
+	return &PayoutRunUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *PayoutRunClient) UpdateOne(_m *PayoutRun) *PayoutRunUpdateOne {
+	mutation := newPayoutRunMutation(c.config, OpUpdateOne, withPayoutRun(_m))
+	return &PayoutRunUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *PayoutRunClient) UpdateOneID(id pulid.ID) *PayoutRunUpdateOne {
+	mutation := newPayoutRunMutation(c.config, OpUpdateOne, withPayoutRunID(id))
+	return &PayoutRunUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for PayoutRun.
+func (c *PayoutRunClient) Delete() *PayoutRunDelete {
+	mutation := newPayoutRunMutation(c.config, OpDelete)
+	return &PayoutRunDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *PayoutRunClient) DeleteOne(_m *PayoutRun) *PayoutRunDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *PayoutRunClient) DeleteOneID(id pulid.ID) *PayoutRunDeleteOne {
+	builder := c.Delete().Where(payoutrun.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &PayoutRunDeleteOne{builder}
+}
+
+// Query returns a query builder for PayoutRun.
+func (c *PayoutRunClient) Query() *PayoutRunQuery {
+	return &PayoutRunQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypePayoutRun},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a PayoutRun entity by its id.
+func (c *PayoutRunClient) Get(ctx context.Context, id pulid.ID) (*PayoutRun, error) {
+	return c.Query().Where(payoutrun.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *PayoutRunClient) GetX(ctx context.Context, id pulid.ID) *PayoutRun {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryPayouts queries the payouts edge of a PayoutRun.
+func (c *PayoutRunClient) QueryPayouts(_m *PayoutRun) *PayoutQuery {
+	query := (&PayoutClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(payoutrun.Table, payoutrun.FieldID, id),
+			sqlgraph.To(payout.Table, payout.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, payoutrun.PayoutsTable, payoutrun.PayoutsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *PayoutRunClient) Hooks() []Hook {
+	return c.hooks.PayoutRun
+}
+
+// Interceptors returns the client interceptors.
+func (c *PayoutRunClient) Interceptors() []Interceptor {
+	return c.inters.PayoutRun
+}
+
+func (c *PayoutRunClient) mutate(ctx context.Context, m *PayoutRunMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&PayoutRunCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&PayoutRunUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&PayoutRunUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&PayoutRunDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown PayoutRun mutation op: %q", m.Op())
 	}
 }
 
@@ -2970,6 +3451,22 @@ func (c *ProductLinkClient) QueryContent(_m *ProductLink) *ContentQuery {
 	return query
 }
 
+// QueryClicks queries the clicks edge of a ProductLink.
+func (c *ProductLinkClient) QueryClicks(_m *ProductLink) *LinkClickQuery {
+	query := (&LinkClickClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(productlink.Table, productlink.FieldID, id),
+			sqlgraph.To(linkclick.Table, linkclick.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, productlink.ClicksTable, productlink.ClicksColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // Hooks returns the client hooks.
 func (c *ProductLinkClient) Hooks() []Hook {
 	return c.hooks.ProductLink
@@ -3261,6 +3758,139 @@ func (c *TipClient) mutate(ctx context.Context, m *TipMutation) (Value, error) {
 	}
 }
 
+// TrackingKeyClient is a client for the TrackingKey schema.
+type TrackingKeyClient struct {
+	config
+}
+
+// NewTrackingKeyClient returns a client for the TrackingKey from the given config.
+func NewTrackingKeyClient(c config) *TrackingKeyClient {
+	return &TrackingKeyClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `trackingkey.Hooks(f(g(h())))`.
+func (c *TrackingKeyClient) Use(hooks ...Hook) {
+	c.hooks.TrackingKey = append(c.hooks.TrackingKey, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `trackingkey.Intercept(f(g(h())))`.
+func (c *TrackingKeyClient) Intercept(interceptors ...Interceptor) {
+	c.inters.TrackingKey = append(c.inters.TrackingKey, interceptors...)
+}
+
+// Create returns a builder for creating a TrackingKey entity.
+func (c *TrackingKeyClient) Create() *TrackingKeyCreate {
+	mutation := newTrackingKeyMutation(c.config, OpCreate)
+	return &TrackingKeyCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of TrackingKey entities.
+func (c *TrackingKeyClient) CreateBulk(builders ...*TrackingKeyCreate) *TrackingKeyCreateBulk {
+	return &TrackingKeyCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *TrackingKeyClient) MapCreateBulk(slice any, setFunc func(*TrackingKeyCreate, int)) *TrackingKeyCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &TrackingKeyCreateBulk{err: fmt.Errorf("calling to TrackingKeyClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*TrackingKeyCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &TrackingKeyCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for TrackingKey.
+func (c *TrackingKeyClient) Update() *TrackingKeyUpdate {
+	mutation := newTrackingKeyMutation(c.config, OpUpdate)
+	return &TrackingKeyUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *TrackingKeyClient) UpdateOne(_m *TrackingKey) *TrackingKeyUpdateOne {
+	mutation := newTrackingKeyMutation(c.config, OpUpdateOne, withTrackingKey(_m))
+	return &TrackingKeyUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *TrackingKeyClient) UpdateOneID(id pulid.ID) *TrackingKeyUpdateOne {
+	mutation := newTrackingKeyMutation(c.config, OpUpdateOne, withTrackingKeyID(id))
+	return &TrackingKeyUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for TrackingKey.
+func (c *TrackingKeyClient) Delete() *TrackingKeyDelete {
+	mutation := newTrackingKeyMutation(c.config, OpDelete)
+	return &TrackingKeyDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *TrackingKeyClient) DeleteOne(_m *TrackingKey) *TrackingKeyDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *TrackingKeyClient) DeleteOneID(id pulid.ID) *TrackingKeyDeleteOne {
+	builder := c.Delete().Where(trackingkey.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &TrackingKeyDeleteOne{builder}
+}
+
+// Query returns a query builder for TrackingKey.
+func (c *TrackingKeyClient) Query() *TrackingKeyQuery {
+	return &TrackingKeyQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeTrackingKey},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a TrackingKey entity by its id.
+func (c *TrackingKeyClient) Get(ctx context.Context, id pulid.ID) (*TrackingKey, error) {
+	return c.Query().Where(trackingkey.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *TrackingKeyClient) GetX(ctx context.Context, id pulid.ID) *TrackingKey {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *TrackingKeyClient) Hooks() []Hook {
+	return c.hooks.TrackingKey
+}
+
+// Interceptors returns the client interceptors.
+func (c *TrackingKeyClient) Interceptors() []Interceptor {
+	return c.inters.TrackingKey
+}
+
+func (c *TrackingKeyClient) mutate(ctx context.Context, m *TrackingKeyMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&TrackingKeyCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&TrackingKeyUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&TrackingKeyUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&TrackingKeyDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown TrackingKey mutation op: %q", m.Op())
+	}
+}
+
 // UserClient is a client for the User schema.
 type UserClient struct {
 	config
@@ -3445,14 +4075,16 @@ func (c *UserClient) mutate(ctx context.Context, m *UserMutation) (Value, error)
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		APIKey, Ad, AdEvent, Campaign, Content, Conversion, Experiment, Follow,
-		Influencer, Interaction, LedgerAccount, LedgerEntry, LedgerTransaction,
-		Partner, Payout, Product, ProductLink, RankerModel, Tip, User []ent.Hook
+		APIKey, Ad, AdEvent, AdStatDaily, Campaign, Content, Conversion, Experiment,
+		Follow, Influencer, Interaction, LedgerAccount, LedgerEntry, LedgerTransaction,
+		LinkClick, Partner, Payout, PayoutRun, Product, ProductLink, RankerModel, Tip,
+		TrackingKey, User []ent.Hook
 	}
 	inters struct {
-		APIKey, Ad, AdEvent, Campaign, Content, Conversion, Experiment, Follow,
-		Influencer, Interaction, LedgerAccount, LedgerEntry, LedgerTransaction,
-		Partner, Payout, Product, ProductLink, RankerModel, Tip, User []ent.Interceptor
+		APIKey, Ad, AdEvent, AdStatDaily, Campaign, Content, Conversion, Experiment,
+		Follow, Influencer, Interaction, LedgerAccount, LedgerEntry, LedgerTransaction,
+		LinkClick, Partner, Payout, PayoutRun, Product, ProductLink, RankerModel, Tip,
+		TrackingKey, User []ent.Interceptor
 	}
 )
 

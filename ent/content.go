@@ -40,6 +40,8 @@ type Content struct {
 	PublishedAt time.Time `json:"published_at,omitempty"`
 	// Status holds the value of the "status" field.
 	Status content.Status `json:"status,omitempty"`
+	// The item's ID in an imported dataset ("<source>:<id>"), so re-imports find it.
+	ExternalID *string `json:"external_id,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the ContentQuery when eager-loading is set.
 	Edges        ContentEdges `json:"edges"`
@@ -102,7 +104,7 @@ func (*Content) scanValues(columns []string) ([]any, error) {
 			values[i] = new([]byte)
 		case content.FieldID, content.FieldInfluencerID:
 			values[i] = new(pulid.ID)
-		case content.FieldKind, content.FieldTitle, content.FieldBody, content.FieldCategory, content.FieldLanguage, content.FieldStatus:
+		case content.FieldKind, content.FieldTitle, content.FieldBody, content.FieldCategory, content.FieldLanguage, content.FieldStatus, content.FieldExternalID:
 			values[i] = new(sql.NullString)
 		case content.FieldCreatedAt, content.FieldPublishedAt:
 			values[i] = new(sql.NullTime)
@@ -189,6 +191,13 @@ func (_m *Content) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.Status = content.Status(value.String)
 			}
+		case content.FieldExternalID:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field external_id", values[i])
+			} else if value.Valid {
+				_m.ExternalID = new(string)
+				*_m.ExternalID = value.String
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -269,6 +278,11 @@ func (_m *Content) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("status=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Status))
+	builder.WriteString(", ")
+	if v := _m.ExternalID; v != nil {
+		builder.WriteString("external_id=")
+		builder.WriteString(*v)
+	}
 	builder.WriteByte(')')
 	return builder.String()
 }

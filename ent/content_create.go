@@ -135,6 +135,20 @@ func (_c *ContentCreate) SetNillableStatus(v *content.Status) *ContentCreate {
 	return _c
 }
 
+// SetExternalID sets the "external_id" field.
+func (_c *ContentCreate) SetExternalID(v string) *ContentCreate {
+	_c.mutation.SetExternalID(v)
+	return _c
+}
+
+// SetNillableExternalID sets the "external_id" field if the given value is not nil.
+func (_c *ContentCreate) SetNillableExternalID(v *string) *ContentCreate {
+	if v != nil {
+		_c.SetExternalID(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *ContentCreate) SetID(v pulid.ID) *ContentCreate {
 	_c.mutation.SetID(v)
@@ -313,6 +327,11 @@ func (_c *ContentCreate) check() error {
 			return &ValidationError{Name: "status", err: fmt.Errorf(`ent: validator failed for field "Content.status": %w`, err)}
 		}
 	}
+	if v, ok := _c.mutation.ExternalID(); ok {
+		if err := content.ExternalIDValidator(v); err != nil {
+			return &ValidationError{Name: "external_id", err: fmt.Errorf(`ent: validator failed for field "Content.external_id": %w`, err)}
+		}
+	}
 	if v, ok := _c.mutation.ID(); ok {
 		if err := content.IDValidator(string(v)); err != nil {
 			return &ValidationError{Name: "id", err: fmt.Errorf(`ent: validator failed for field "Content.id": %w`, err)}
@@ -392,6 +411,10 @@ func (_c *ContentCreate) createSpec() (*Content, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.Status(); ok {
 		_spec.SetField(content.FieldStatus, field.TypeEnum, value)
 		_node.Status = value
+	}
+	if value, ok := _c.mutation.ExternalID(); ok {
+		_spec.SetField(content.FieldExternalID, field.TypeString, value)
+		_node.ExternalID = &value
 	}
 	if nodes := _c.mutation.InfluencerIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -608,6 +631,24 @@ func (u *ContentUpsert) UpdateStatus() *ContentUpsert {
 	return u
 }
 
+// SetExternalID sets the "external_id" field.
+func (u *ContentUpsert) SetExternalID(v string) *ContentUpsert {
+	u.Set(content.FieldExternalID, v)
+	return u
+}
+
+// UpdateExternalID sets the "external_id" field to the value that was provided on create.
+func (u *ContentUpsert) UpdateExternalID() *ContentUpsert {
+	u.SetExcluded(content.FieldExternalID)
+	return u
+}
+
+// ClearExternalID clears the value of the "external_id" field.
+func (u *ContentUpsert) ClearExternalID() *ContentUpsert {
+	u.SetNull(content.FieldExternalID)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create except the ID field.
 // Using this option is equivalent to using:
 //
@@ -789,6 +830,27 @@ func (u *ContentUpsertOne) SetStatus(v content.Status) *ContentUpsertOne {
 func (u *ContentUpsertOne) UpdateStatus() *ContentUpsertOne {
 	return u.Update(func(s *ContentUpsert) {
 		s.UpdateStatus()
+	})
+}
+
+// SetExternalID sets the "external_id" field.
+func (u *ContentUpsertOne) SetExternalID(v string) *ContentUpsertOne {
+	return u.Update(func(s *ContentUpsert) {
+		s.SetExternalID(v)
+	})
+}
+
+// UpdateExternalID sets the "external_id" field to the value that was provided on create.
+func (u *ContentUpsertOne) UpdateExternalID() *ContentUpsertOne {
+	return u.Update(func(s *ContentUpsert) {
+		s.UpdateExternalID()
+	})
+}
+
+// ClearExternalID clears the value of the "external_id" field.
+func (u *ContentUpsertOne) ClearExternalID() *ContentUpsertOne {
+	return u.Update(func(s *ContentUpsert) {
+		s.ClearExternalID()
 	})
 }
 
@@ -1140,6 +1202,27 @@ func (u *ContentUpsertBulk) SetStatus(v content.Status) *ContentUpsertBulk {
 func (u *ContentUpsertBulk) UpdateStatus() *ContentUpsertBulk {
 	return u.Update(func(s *ContentUpsert) {
 		s.UpdateStatus()
+	})
+}
+
+// SetExternalID sets the "external_id" field.
+func (u *ContentUpsertBulk) SetExternalID(v string) *ContentUpsertBulk {
+	return u.Update(func(s *ContentUpsert) {
+		s.SetExternalID(v)
+	})
+}
+
+// UpdateExternalID sets the "external_id" field to the value that was provided on create.
+func (u *ContentUpsertBulk) UpdateExternalID() *ContentUpsertBulk {
+	return u.Update(func(s *ContentUpsert) {
+		s.UpdateExternalID()
+	})
+}
+
+// ClearExternalID clears the value of the "external_id" field.
+func (u *ContentUpsertBulk) ClearExternalID() *ContentUpsertBulk {
+	return u.Update(func(s *ContentUpsert) {
+		s.ClearExternalID()
 	})
 }
 

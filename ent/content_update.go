@@ -163,6 +163,26 @@ func (_u *ContentUpdate) SetNillableStatus(v *content.Status) *ContentUpdate {
 	return _u
 }
 
+// SetExternalID sets the "external_id" field.
+func (_u *ContentUpdate) SetExternalID(v string) *ContentUpdate {
+	_u.mutation.SetExternalID(v)
+	return _u
+}
+
+// SetNillableExternalID sets the "external_id" field if the given value is not nil.
+func (_u *ContentUpdate) SetNillableExternalID(v *string) *ContentUpdate {
+	if v != nil {
+		_u.SetExternalID(*v)
+	}
+	return _u
+}
+
+// ClearExternalID clears the value of the "external_id" field.
+func (_u *ContentUpdate) ClearExternalID() *ContentUpdate {
+	_u.mutation.ClearExternalID()
+	return _u
+}
+
 // SetInfluencer sets the "influencer" edge to the Influencer entity.
 func (_u *ContentUpdate) SetInfluencer(v *Influencer) *ContentUpdate {
 	return _u.SetInfluencerID(v.ID)
@@ -315,6 +335,11 @@ func (_u *ContentUpdate) check() error {
 			return &ValidationError{Name: "status", err: fmt.Errorf(`ent: validator failed for field "Content.status": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.ExternalID(); ok {
+		if err := content.ExternalIDValidator(v); err != nil {
+			return &ValidationError{Name: "external_id", err: fmt.Errorf(`ent: validator failed for field "Content.external_id": %w`, err)}
+		}
+	}
 	if _u.mutation.InfluencerCleared() && len(_u.mutation.InfluencerIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "Content.influencer"`)
 	}
@@ -364,6 +389,12 @@ func (_u *ContentUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if value, ok := _u.mutation.Status(); ok {
 		_spec.SetField(content.FieldStatus, field.TypeEnum, value)
+	}
+	if value, ok := _u.mutation.ExternalID(); ok {
+		_spec.SetField(content.FieldExternalID, field.TypeString, value)
+	}
+	if _u.mutation.ExternalIDCleared() {
+		_spec.ClearField(content.FieldExternalID, field.TypeString)
 	}
 	if _u.mutation.InfluencerCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -634,6 +665,26 @@ func (_u *ContentUpdateOne) SetNillableStatus(v *content.Status) *ContentUpdateO
 	return _u
 }
 
+// SetExternalID sets the "external_id" field.
+func (_u *ContentUpdateOne) SetExternalID(v string) *ContentUpdateOne {
+	_u.mutation.SetExternalID(v)
+	return _u
+}
+
+// SetNillableExternalID sets the "external_id" field if the given value is not nil.
+func (_u *ContentUpdateOne) SetNillableExternalID(v *string) *ContentUpdateOne {
+	if v != nil {
+		_u.SetExternalID(*v)
+	}
+	return _u
+}
+
+// ClearExternalID clears the value of the "external_id" field.
+func (_u *ContentUpdateOne) ClearExternalID() *ContentUpdateOne {
+	_u.mutation.ClearExternalID()
+	return _u
+}
+
 // SetInfluencer sets the "influencer" edge to the Influencer entity.
 func (_u *ContentUpdateOne) SetInfluencer(v *Influencer) *ContentUpdateOne {
 	return _u.SetInfluencerID(v.ID)
@@ -799,6 +850,11 @@ func (_u *ContentUpdateOne) check() error {
 			return &ValidationError{Name: "status", err: fmt.Errorf(`ent: validator failed for field "Content.status": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.ExternalID(); ok {
+		if err := content.ExternalIDValidator(v); err != nil {
+			return &ValidationError{Name: "external_id", err: fmt.Errorf(`ent: validator failed for field "Content.external_id": %w`, err)}
+		}
+	}
 	if _u.mutation.InfluencerCleared() && len(_u.mutation.InfluencerIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "Content.influencer"`)
 	}
@@ -865,6 +921,12 @@ func (_u *ContentUpdateOne) sqlSave(ctx context.Context) (_node *Content, err er
 	}
 	if value, ok := _u.mutation.Status(); ok {
 		_spec.SetField(content.FieldStatus, field.TypeEnum, value)
+	}
+	if value, ok := _u.mutation.ExternalID(); ok {
+		_spec.SetField(content.FieldExternalID, field.TypeString, value)
+	}
+	if _u.mutation.ExternalIDCleared() {
+		_spec.ClearField(content.FieldExternalID, field.TypeString)
 	}
 	if _u.mutation.InfluencerCleared() {
 		edge := &sqlgraph.EdgeSpec{

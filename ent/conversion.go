@@ -34,6 +34,22 @@ type Conversion struct {
 	AmountMinor int64 `json:"amount_minor,omitempty"`
 	// CommissionMinor holds the value of the "commission_minor" field.
 	CommissionMinor int64 `json:"commission_minor,omitempty"`
+	// The platform's part of the commission.
+	FeeMinor int64 `json:"fee_minor,omitempty"`
+	// The click the sale is attributed to.
+	ClickID pulid.ID `json:"click_id,omitempty"`
+	// IdempotencyKey holds the value of the "idempotency_key" field.
+	IdempotencyKey string `json:"idempotency_key,omitempty"`
+	// RequestHash holds the value of the "request_hash" field.
+	RequestHash string `json:"request_hash,omitempty"`
+	// TransactionID holds the value of the "transaction_id" field.
+	TransactionID pulid.ID `json:"transaction_id,omitempty"`
+	// ReversalKey holds the value of the "reversal_key" field.
+	ReversalKey *string `json:"reversal_key,omitempty"`
+	// ReversalReason holds the value of the "reversal_reason" field.
+	ReversalReason string `json:"reversal_reason,omitempty"`
+	// ReversedAt holds the value of the "reversed_at" field.
+	ReversedAt *time.Time `json:"reversed_at,omitempty"`
 	// Currency holds the value of the "currency" field.
 	Currency string `json:"currency,omitempty"`
 	// Status holds the value of the "status" field.
@@ -50,13 +66,13 @@ func (*Conversion) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case conversion.FieldID, conversion.FieldLinkID, conversion.FieldPartnerID, conversion.FieldInfluencerID, conversion.FieldUserID:
+		case conversion.FieldID, conversion.FieldLinkID, conversion.FieldPartnerID, conversion.FieldInfluencerID, conversion.FieldUserID, conversion.FieldClickID, conversion.FieldTransactionID:
 			values[i] = new(pulid.ID)
-		case conversion.FieldAmountMinor, conversion.FieldCommissionMinor:
+		case conversion.FieldAmountMinor, conversion.FieldCommissionMinor, conversion.FieldFeeMinor:
 			values[i] = new(sql.NullInt64)
-		case conversion.FieldOrderRef, conversion.FieldCurrency, conversion.FieldStatus:
+		case conversion.FieldOrderRef, conversion.FieldIdempotencyKey, conversion.FieldRequestHash, conversion.FieldReversalKey, conversion.FieldReversalReason, conversion.FieldCurrency, conversion.FieldStatus:
 			values[i] = new(sql.NullString)
-		case conversion.FieldCreatedAt, conversion.FieldOccurredAt, conversion.FieldAvailableAt:
+		case conversion.FieldCreatedAt, conversion.FieldReversedAt, conversion.FieldOccurredAt, conversion.FieldAvailableAt:
 			values[i] = new(sql.NullTime)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -126,6 +142,56 @@ func (_m *Conversion) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field commission_minor", values[i])
 			} else if value.Valid {
 				_m.CommissionMinor = value.Int64
+			}
+		case conversion.FieldFeeMinor:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field fee_minor", values[i])
+			} else if value.Valid {
+				_m.FeeMinor = value.Int64
+			}
+		case conversion.FieldClickID:
+			if value, ok := values[i].(*pulid.ID); !ok {
+				return fmt.Errorf("unexpected type %T for field click_id", values[i])
+			} else if value != nil {
+				_m.ClickID = *value
+			}
+		case conversion.FieldIdempotencyKey:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field idempotency_key", values[i])
+			} else if value.Valid {
+				_m.IdempotencyKey = value.String
+			}
+		case conversion.FieldRequestHash:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field request_hash", values[i])
+			} else if value.Valid {
+				_m.RequestHash = value.String
+			}
+		case conversion.FieldTransactionID:
+			if value, ok := values[i].(*pulid.ID); !ok {
+				return fmt.Errorf("unexpected type %T for field transaction_id", values[i])
+			} else if value != nil {
+				_m.TransactionID = *value
+			}
+		case conversion.FieldReversalKey:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field reversal_key", values[i])
+			} else if value.Valid {
+				_m.ReversalKey = new(string)
+				*_m.ReversalKey = value.String
+			}
+		case conversion.FieldReversalReason:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field reversal_reason", values[i])
+			} else if value.Valid {
+				_m.ReversalReason = value.String
+			}
+		case conversion.FieldReversedAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field reversed_at", values[i])
+			} else if value.Valid {
+				_m.ReversedAt = new(time.Time)
+				*_m.ReversedAt = value.Time
 			}
 		case conversion.FieldCurrency:
 			if value, ok := values[i].(*sql.NullString); !ok {
@@ -210,6 +276,34 @@ func (_m *Conversion) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("commission_minor=")
 	builder.WriteString(fmt.Sprintf("%v", _m.CommissionMinor))
+	builder.WriteString(", ")
+	builder.WriteString("fee_minor=")
+	builder.WriteString(fmt.Sprintf("%v", _m.FeeMinor))
+	builder.WriteString(", ")
+	builder.WriteString("click_id=")
+	builder.WriteString(fmt.Sprintf("%v", _m.ClickID))
+	builder.WriteString(", ")
+	builder.WriteString("idempotency_key=")
+	builder.WriteString(_m.IdempotencyKey)
+	builder.WriteString(", ")
+	builder.WriteString("request_hash=")
+	builder.WriteString(_m.RequestHash)
+	builder.WriteString(", ")
+	builder.WriteString("transaction_id=")
+	builder.WriteString(fmt.Sprintf("%v", _m.TransactionID))
+	builder.WriteString(", ")
+	if v := _m.ReversalKey; v != nil {
+		builder.WriteString("reversal_key=")
+		builder.WriteString(*v)
+	}
+	builder.WriteString(", ")
+	builder.WriteString("reversal_reason=")
+	builder.WriteString(_m.ReversalReason)
+	builder.WriteString(", ")
+	if v := _m.ReversedAt; v != nil {
+		builder.WriteString("reversed_at=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
 	builder.WriteString(", ")
 	builder.WriteString("currency=")
 	builder.WriteString(_m.Currency)

@@ -88,6 +88,102 @@ func (_c *ConversionCreate) SetCommissionMinor(v int64) *ConversionCreate {
 	return _c
 }
 
+// SetFeeMinor sets the "fee_minor" field.
+func (_c *ConversionCreate) SetFeeMinor(v int64) *ConversionCreate {
+	_c.mutation.SetFeeMinor(v)
+	return _c
+}
+
+// SetNillableFeeMinor sets the "fee_minor" field if the given value is not nil.
+func (_c *ConversionCreate) SetNillableFeeMinor(v *int64) *ConversionCreate {
+	if v != nil {
+		_c.SetFeeMinor(*v)
+	}
+	return _c
+}
+
+// SetClickID sets the "click_id" field.
+func (_c *ConversionCreate) SetClickID(v pulid.ID) *ConversionCreate {
+	_c.mutation.SetClickID(v)
+	return _c
+}
+
+// SetNillableClickID sets the "click_id" field if the given value is not nil.
+func (_c *ConversionCreate) SetNillableClickID(v *pulid.ID) *ConversionCreate {
+	if v != nil {
+		_c.SetClickID(*v)
+	}
+	return _c
+}
+
+// SetIdempotencyKey sets the "idempotency_key" field.
+func (_c *ConversionCreate) SetIdempotencyKey(v string) *ConversionCreate {
+	_c.mutation.SetIdempotencyKey(v)
+	return _c
+}
+
+// SetRequestHash sets the "request_hash" field.
+func (_c *ConversionCreate) SetRequestHash(v string) *ConversionCreate {
+	_c.mutation.SetRequestHash(v)
+	return _c
+}
+
+// SetTransactionID sets the "transaction_id" field.
+func (_c *ConversionCreate) SetTransactionID(v pulid.ID) *ConversionCreate {
+	_c.mutation.SetTransactionID(v)
+	return _c
+}
+
+// SetNillableTransactionID sets the "transaction_id" field if the given value is not nil.
+func (_c *ConversionCreate) SetNillableTransactionID(v *pulid.ID) *ConversionCreate {
+	if v != nil {
+		_c.SetTransactionID(*v)
+	}
+	return _c
+}
+
+// SetReversalKey sets the "reversal_key" field.
+func (_c *ConversionCreate) SetReversalKey(v string) *ConversionCreate {
+	_c.mutation.SetReversalKey(v)
+	return _c
+}
+
+// SetNillableReversalKey sets the "reversal_key" field if the given value is not nil.
+func (_c *ConversionCreate) SetNillableReversalKey(v *string) *ConversionCreate {
+	if v != nil {
+		_c.SetReversalKey(*v)
+	}
+	return _c
+}
+
+// SetReversalReason sets the "reversal_reason" field.
+func (_c *ConversionCreate) SetReversalReason(v string) *ConversionCreate {
+	_c.mutation.SetReversalReason(v)
+	return _c
+}
+
+// SetNillableReversalReason sets the "reversal_reason" field if the given value is not nil.
+func (_c *ConversionCreate) SetNillableReversalReason(v *string) *ConversionCreate {
+	if v != nil {
+		_c.SetReversalReason(*v)
+	}
+	return _c
+}
+
+// SetReversedAt sets the "reversed_at" field.
+func (_c *ConversionCreate) SetReversedAt(v time.Time) *ConversionCreate {
+	_c.mutation.SetReversedAt(v)
+	return _c
+}
+
+// SetNillableReversedAt sets the "reversed_at" field if the given value is not nil.
+func (_c *ConversionCreate) SetNillableReversedAt(v *time.Time) *ConversionCreate {
+	if v != nil {
+		_c.SetReversedAt(*v)
+	}
+	return _c
+}
+
 // SetCurrency sets the "currency" field.
 func (_c *ConversionCreate) SetCurrency(v string) *ConversionCreate {
 	_c.mutation.SetCurrency(v)
@@ -173,6 +269,14 @@ func (_c *ConversionCreate) defaults() {
 		v := conversion.DefaultCreatedAt()
 		_c.mutation.SetCreatedAt(v)
 	}
+	if _, ok := _c.mutation.FeeMinor(); !ok {
+		v := conversion.DefaultFeeMinor
+		_c.mutation.SetFeeMinor(v)
+	}
+	if _, ok := _c.mutation.ReversalReason(); !ok {
+		v := conversion.DefaultReversalReason
+		_c.mutation.SetReversalReason(v)
+	}
 	if _, ok := _c.mutation.Status(); !ok {
 		v := conversion.DefaultStatus
 		_c.mutation.SetStatus(v)
@@ -219,6 +323,43 @@ func (_c *ConversionCreate) check() error {
 	if v, ok := _c.mutation.CommissionMinor(); ok {
 		if err := conversion.CommissionMinorValidator(v); err != nil {
 			return &ValidationError{Name: "commission_minor", err: fmt.Errorf(`ent: validator failed for field "Conversion.commission_minor": %w`, err)}
+		}
+	}
+	if _, ok := _c.mutation.FeeMinor(); !ok {
+		return &ValidationError{Name: "fee_minor", err: errors.New(`ent: missing required field "Conversion.fee_minor"`)}
+	}
+	if v, ok := _c.mutation.FeeMinor(); ok {
+		if err := conversion.FeeMinorValidator(v); err != nil {
+			return &ValidationError{Name: "fee_minor", err: fmt.Errorf(`ent: validator failed for field "Conversion.fee_minor": %w`, err)}
+		}
+	}
+	if _, ok := _c.mutation.IdempotencyKey(); !ok {
+		return &ValidationError{Name: "idempotency_key", err: errors.New(`ent: missing required field "Conversion.idempotency_key"`)}
+	}
+	if v, ok := _c.mutation.IdempotencyKey(); ok {
+		if err := conversion.IdempotencyKeyValidator(v); err != nil {
+			return &ValidationError{Name: "idempotency_key", err: fmt.Errorf(`ent: validator failed for field "Conversion.idempotency_key": %w`, err)}
+		}
+	}
+	if _, ok := _c.mutation.RequestHash(); !ok {
+		return &ValidationError{Name: "request_hash", err: errors.New(`ent: missing required field "Conversion.request_hash"`)}
+	}
+	if v, ok := _c.mutation.RequestHash(); ok {
+		if err := conversion.RequestHashValidator(v); err != nil {
+			return &ValidationError{Name: "request_hash", err: fmt.Errorf(`ent: validator failed for field "Conversion.request_hash": %w`, err)}
+		}
+	}
+	if v, ok := _c.mutation.ReversalKey(); ok {
+		if err := conversion.ReversalKeyValidator(v); err != nil {
+			return &ValidationError{Name: "reversal_key", err: fmt.Errorf(`ent: validator failed for field "Conversion.reversal_key": %w`, err)}
+		}
+	}
+	if _, ok := _c.mutation.ReversalReason(); !ok {
+		return &ValidationError{Name: "reversal_reason", err: errors.New(`ent: missing required field "Conversion.reversal_reason"`)}
+	}
+	if v, ok := _c.mutation.ReversalReason(); ok {
+		if err := conversion.ReversalReasonValidator(v); err != nil {
+			return &ValidationError{Name: "reversal_reason", err: fmt.Errorf(`ent: validator failed for field "Conversion.reversal_reason": %w`, err)}
 		}
 	}
 	if _, ok := _c.mutation.Currency(); !ok {
@@ -315,6 +456,38 @@ func (_c *ConversionCreate) createSpec() (*Conversion, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.CommissionMinor(); ok {
 		_spec.SetField(conversion.FieldCommissionMinor, field.TypeInt64, value)
 		_node.CommissionMinor = value
+	}
+	if value, ok := _c.mutation.FeeMinor(); ok {
+		_spec.SetField(conversion.FieldFeeMinor, field.TypeInt64, value)
+		_node.FeeMinor = value
+	}
+	if value, ok := _c.mutation.ClickID(); ok {
+		_spec.SetField(conversion.FieldClickID, field.TypeString, value)
+		_node.ClickID = value
+	}
+	if value, ok := _c.mutation.IdempotencyKey(); ok {
+		_spec.SetField(conversion.FieldIdempotencyKey, field.TypeString, value)
+		_node.IdempotencyKey = value
+	}
+	if value, ok := _c.mutation.RequestHash(); ok {
+		_spec.SetField(conversion.FieldRequestHash, field.TypeString, value)
+		_node.RequestHash = value
+	}
+	if value, ok := _c.mutation.TransactionID(); ok {
+		_spec.SetField(conversion.FieldTransactionID, field.TypeString, value)
+		_node.TransactionID = value
+	}
+	if value, ok := _c.mutation.ReversalKey(); ok {
+		_spec.SetField(conversion.FieldReversalKey, field.TypeString, value)
+		_node.ReversalKey = &value
+	}
+	if value, ok := _c.mutation.ReversalReason(); ok {
+		_spec.SetField(conversion.FieldReversalReason, field.TypeString, value)
+		_node.ReversalReason = value
+	}
+	if value, ok := _c.mutation.ReversedAt(); ok {
+		_spec.SetField(conversion.FieldReversedAt, field.TypeTime, value)
+		_node.ReversedAt = &value
 	}
 	if value, ok := _c.mutation.Currency(); ok {
 		_spec.SetField(conversion.FieldCurrency, field.TypeString, value)
@@ -486,6 +659,108 @@ func (u *ConversionUpsert) AddCommissionMinor(v int64) *ConversionUpsert {
 	return u
 }
 
+// SetFeeMinor sets the "fee_minor" field.
+func (u *ConversionUpsert) SetFeeMinor(v int64) *ConversionUpsert {
+	u.Set(conversion.FieldFeeMinor, v)
+	return u
+}
+
+// UpdateFeeMinor sets the "fee_minor" field to the value that was provided on create.
+func (u *ConversionUpsert) UpdateFeeMinor() *ConversionUpsert {
+	u.SetExcluded(conversion.FieldFeeMinor)
+	return u
+}
+
+// AddFeeMinor adds v to the "fee_minor" field.
+func (u *ConversionUpsert) AddFeeMinor(v int64) *ConversionUpsert {
+	u.Add(conversion.FieldFeeMinor, v)
+	return u
+}
+
+// SetClickID sets the "click_id" field.
+func (u *ConversionUpsert) SetClickID(v pulid.ID) *ConversionUpsert {
+	u.Set(conversion.FieldClickID, v)
+	return u
+}
+
+// UpdateClickID sets the "click_id" field to the value that was provided on create.
+func (u *ConversionUpsert) UpdateClickID() *ConversionUpsert {
+	u.SetExcluded(conversion.FieldClickID)
+	return u
+}
+
+// ClearClickID clears the value of the "click_id" field.
+func (u *ConversionUpsert) ClearClickID() *ConversionUpsert {
+	u.SetNull(conversion.FieldClickID)
+	return u
+}
+
+// SetTransactionID sets the "transaction_id" field.
+func (u *ConversionUpsert) SetTransactionID(v pulid.ID) *ConversionUpsert {
+	u.Set(conversion.FieldTransactionID, v)
+	return u
+}
+
+// UpdateTransactionID sets the "transaction_id" field to the value that was provided on create.
+func (u *ConversionUpsert) UpdateTransactionID() *ConversionUpsert {
+	u.SetExcluded(conversion.FieldTransactionID)
+	return u
+}
+
+// ClearTransactionID clears the value of the "transaction_id" field.
+func (u *ConversionUpsert) ClearTransactionID() *ConversionUpsert {
+	u.SetNull(conversion.FieldTransactionID)
+	return u
+}
+
+// SetReversalKey sets the "reversal_key" field.
+func (u *ConversionUpsert) SetReversalKey(v string) *ConversionUpsert {
+	u.Set(conversion.FieldReversalKey, v)
+	return u
+}
+
+// UpdateReversalKey sets the "reversal_key" field to the value that was provided on create.
+func (u *ConversionUpsert) UpdateReversalKey() *ConversionUpsert {
+	u.SetExcluded(conversion.FieldReversalKey)
+	return u
+}
+
+// ClearReversalKey clears the value of the "reversal_key" field.
+func (u *ConversionUpsert) ClearReversalKey() *ConversionUpsert {
+	u.SetNull(conversion.FieldReversalKey)
+	return u
+}
+
+// SetReversalReason sets the "reversal_reason" field.
+func (u *ConversionUpsert) SetReversalReason(v string) *ConversionUpsert {
+	u.Set(conversion.FieldReversalReason, v)
+	return u
+}
+
+// UpdateReversalReason sets the "reversal_reason" field to the value that was provided on create.
+func (u *ConversionUpsert) UpdateReversalReason() *ConversionUpsert {
+	u.SetExcluded(conversion.FieldReversalReason)
+	return u
+}
+
+// SetReversedAt sets the "reversed_at" field.
+func (u *ConversionUpsert) SetReversedAt(v time.Time) *ConversionUpsert {
+	u.Set(conversion.FieldReversedAt, v)
+	return u
+}
+
+// UpdateReversedAt sets the "reversed_at" field to the value that was provided on create.
+func (u *ConversionUpsert) UpdateReversedAt() *ConversionUpsert {
+	u.SetExcluded(conversion.FieldReversedAt)
+	return u
+}
+
+// ClearReversedAt clears the value of the "reversed_at" field.
+func (u *ConversionUpsert) ClearReversedAt() *ConversionUpsert {
+	u.SetNull(conversion.FieldReversedAt)
+	return u
+}
+
 // SetCurrency sets the "currency" field.
 func (u *ConversionUpsert) SetCurrency(v string) *ConversionUpsert {
 	u.Set(conversion.FieldCurrency, v)
@@ -553,6 +828,12 @@ func (u *ConversionUpsertOne) UpdateNewValues() *ConversionUpsertOne {
 		}
 		if _, exists := u.create.mutation.CreatedAt(); exists {
 			s.SetIgnore(conversion.FieldCreatedAt)
+		}
+		if _, exists := u.create.mutation.IdempotencyKey(); exists {
+			s.SetIgnore(conversion.FieldIdempotencyKey)
+		}
+		if _, exists := u.create.mutation.RequestHash(); exists {
+			s.SetIgnore(conversion.FieldRequestHash)
 		}
 	}))
 	return u
@@ -701,6 +982,125 @@ func (u *ConversionUpsertOne) AddCommissionMinor(v int64) *ConversionUpsertOne {
 func (u *ConversionUpsertOne) UpdateCommissionMinor() *ConversionUpsertOne {
 	return u.Update(func(s *ConversionUpsert) {
 		s.UpdateCommissionMinor()
+	})
+}
+
+// SetFeeMinor sets the "fee_minor" field.
+func (u *ConversionUpsertOne) SetFeeMinor(v int64) *ConversionUpsertOne {
+	return u.Update(func(s *ConversionUpsert) {
+		s.SetFeeMinor(v)
+	})
+}
+
+// AddFeeMinor adds v to the "fee_minor" field.
+func (u *ConversionUpsertOne) AddFeeMinor(v int64) *ConversionUpsertOne {
+	return u.Update(func(s *ConversionUpsert) {
+		s.AddFeeMinor(v)
+	})
+}
+
+// UpdateFeeMinor sets the "fee_minor" field to the value that was provided on create.
+func (u *ConversionUpsertOne) UpdateFeeMinor() *ConversionUpsertOne {
+	return u.Update(func(s *ConversionUpsert) {
+		s.UpdateFeeMinor()
+	})
+}
+
+// SetClickID sets the "click_id" field.
+func (u *ConversionUpsertOne) SetClickID(v pulid.ID) *ConversionUpsertOne {
+	return u.Update(func(s *ConversionUpsert) {
+		s.SetClickID(v)
+	})
+}
+
+// UpdateClickID sets the "click_id" field to the value that was provided on create.
+func (u *ConversionUpsertOne) UpdateClickID() *ConversionUpsertOne {
+	return u.Update(func(s *ConversionUpsert) {
+		s.UpdateClickID()
+	})
+}
+
+// ClearClickID clears the value of the "click_id" field.
+func (u *ConversionUpsertOne) ClearClickID() *ConversionUpsertOne {
+	return u.Update(func(s *ConversionUpsert) {
+		s.ClearClickID()
+	})
+}
+
+// SetTransactionID sets the "transaction_id" field.
+func (u *ConversionUpsertOne) SetTransactionID(v pulid.ID) *ConversionUpsertOne {
+	return u.Update(func(s *ConversionUpsert) {
+		s.SetTransactionID(v)
+	})
+}
+
+// UpdateTransactionID sets the "transaction_id" field to the value that was provided on create.
+func (u *ConversionUpsertOne) UpdateTransactionID() *ConversionUpsertOne {
+	return u.Update(func(s *ConversionUpsert) {
+		s.UpdateTransactionID()
+	})
+}
+
+// ClearTransactionID clears the value of the "transaction_id" field.
+func (u *ConversionUpsertOne) ClearTransactionID() *ConversionUpsertOne {
+	return u.Update(func(s *ConversionUpsert) {
+		s.ClearTransactionID()
+	})
+}
+
+// SetReversalKey sets the "reversal_key" field.
+func (u *ConversionUpsertOne) SetReversalKey(v string) *ConversionUpsertOne {
+	return u.Update(func(s *ConversionUpsert) {
+		s.SetReversalKey(v)
+	})
+}
+
+// UpdateReversalKey sets the "reversal_key" field to the value that was provided on create.
+func (u *ConversionUpsertOne) UpdateReversalKey() *ConversionUpsertOne {
+	return u.Update(func(s *ConversionUpsert) {
+		s.UpdateReversalKey()
+	})
+}
+
+// ClearReversalKey clears the value of the "reversal_key" field.
+func (u *ConversionUpsertOne) ClearReversalKey() *ConversionUpsertOne {
+	return u.Update(func(s *ConversionUpsert) {
+		s.ClearReversalKey()
+	})
+}
+
+// SetReversalReason sets the "reversal_reason" field.
+func (u *ConversionUpsertOne) SetReversalReason(v string) *ConversionUpsertOne {
+	return u.Update(func(s *ConversionUpsert) {
+		s.SetReversalReason(v)
+	})
+}
+
+// UpdateReversalReason sets the "reversal_reason" field to the value that was provided on create.
+func (u *ConversionUpsertOne) UpdateReversalReason() *ConversionUpsertOne {
+	return u.Update(func(s *ConversionUpsert) {
+		s.UpdateReversalReason()
+	})
+}
+
+// SetReversedAt sets the "reversed_at" field.
+func (u *ConversionUpsertOne) SetReversedAt(v time.Time) *ConversionUpsertOne {
+	return u.Update(func(s *ConversionUpsert) {
+		s.SetReversedAt(v)
+	})
+}
+
+// UpdateReversedAt sets the "reversed_at" field to the value that was provided on create.
+func (u *ConversionUpsertOne) UpdateReversedAt() *ConversionUpsertOne {
+	return u.Update(func(s *ConversionUpsert) {
+		s.UpdateReversedAt()
+	})
+}
+
+// ClearReversedAt clears the value of the "reversed_at" field.
+func (u *ConversionUpsertOne) ClearReversedAt() *ConversionUpsertOne {
+	return u.Update(func(s *ConversionUpsert) {
+		s.ClearReversedAt()
 	})
 }
 
@@ -946,6 +1346,12 @@ func (u *ConversionUpsertBulk) UpdateNewValues() *ConversionUpsertBulk {
 			if _, exists := b.mutation.CreatedAt(); exists {
 				s.SetIgnore(conversion.FieldCreatedAt)
 			}
+			if _, exists := b.mutation.IdempotencyKey(); exists {
+				s.SetIgnore(conversion.FieldIdempotencyKey)
+			}
+			if _, exists := b.mutation.RequestHash(); exists {
+				s.SetIgnore(conversion.FieldRequestHash)
+			}
 		}
 	}))
 	return u
@@ -1094,6 +1500,125 @@ func (u *ConversionUpsertBulk) AddCommissionMinor(v int64) *ConversionUpsertBulk
 func (u *ConversionUpsertBulk) UpdateCommissionMinor() *ConversionUpsertBulk {
 	return u.Update(func(s *ConversionUpsert) {
 		s.UpdateCommissionMinor()
+	})
+}
+
+// SetFeeMinor sets the "fee_minor" field.
+func (u *ConversionUpsertBulk) SetFeeMinor(v int64) *ConversionUpsertBulk {
+	return u.Update(func(s *ConversionUpsert) {
+		s.SetFeeMinor(v)
+	})
+}
+
+// AddFeeMinor adds v to the "fee_minor" field.
+func (u *ConversionUpsertBulk) AddFeeMinor(v int64) *ConversionUpsertBulk {
+	return u.Update(func(s *ConversionUpsert) {
+		s.AddFeeMinor(v)
+	})
+}
+
+// UpdateFeeMinor sets the "fee_minor" field to the value that was provided on create.
+func (u *ConversionUpsertBulk) UpdateFeeMinor() *ConversionUpsertBulk {
+	return u.Update(func(s *ConversionUpsert) {
+		s.UpdateFeeMinor()
+	})
+}
+
+// SetClickID sets the "click_id" field.
+func (u *ConversionUpsertBulk) SetClickID(v pulid.ID) *ConversionUpsertBulk {
+	return u.Update(func(s *ConversionUpsert) {
+		s.SetClickID(v)
+	})
+}
+
+// UpdateClickID sets the "click_id" field to the value that was provided on create.
+func (u *ConversionUpsertBulk) UpdateClickID() *ConversionUpsertBulk {
+	return u.Update(func(s *ConversionUpsert) {
+		s.UpdateClickID()
+	})
+}
+
+// ClearClickID clears the value of the "click_id" field.
+func (u *ConversionUpsertBulk) ClearClickID() *ConversionUpsertBulk {
+	return u.Update(func(s *ConversionUpsert) {
+		s.ClearClickID()
+	})
+}
+
+// SetTransactionID sets the "transaction_id" field.
+func (u *ConversionUpsertBulk) SetTransactionID(v pulid.ID) *ConversionUpsertBulk {
+	return u.Update(func(s *ConversionUpsert) {
+		s.SetTransactionID(v)
+	})
+}
+
+// UpdateTransactionID sets the "transaction_id" field to the value that was provided on create.
+func (u *ConversionUpsertBulk) UpdateTransactionID() *ConversionUpsertBulk {
+	return u.Update(func(s *ConversionUpsert) {
+		s.UpdateTransactionID()
+	})
+}
+
+// ClearTransactionID clears the value of the "transaction_id" field.
+func (u *ConversionUpsertBulk) ClearTransactionID() *ConversionUpsertBulk {
+	return u.Update(func(s *ConversionUpsert) {
+		s.ClearTransactionID()
+	})
+}
+
+// SetReversalKey sets the "reversal_key" field.
+func (u *ConversionUpsertBulk) SetReversalKey(v string) *ConversionUpsertBulk {
+	return u.Update(func(s *ConversionUpsert) {
+		s.SetReversalKey(v)
+	})
+}
+
+// UpdateReversalKey sets the "reversal_key" field to the value that was provided on create.
+func (u *ConversionUpsertBulk) UpdateReversalKey() *ConversionUpsertBulk {
+	return u.Update(func(s *ConversionUpsert) {
+		s.UpdateReversalKey()
+	})
+}
+
+// ClearReversalKey clears the value of the "reversal_key" field.
+func (u *ConversionUpsertBulk) ClearReversalKey() *ConversionUpsertBulk {
+	return u.Update(func(s *ConversionUpsert) {
+		s.ClearReversalKey()
+	})
+}
+
+// SetReversalReason sets the "reversal_reason" field.
+func (u *ConversionUpsertBulk) SetReversalReason(v string) *ConversionUpsertBulk {
+	return u.Update(func(s *ConversionUpsert) {
+		s.SetReversalReason(v)
+	})
+}
+
+// UpdateReversalReason sets the "reversal_reason" field to the value that was provided on create.
+func (u *ConversionUpsertBulk) UpdateReversalReason() *ConversionUpsertBulk {
+	return u.Update(func(s *ConversionUpsert) {
+		s.UpdateReversalReason()
+	})
+}
+
+// SetReversedAt sets the "reversed_at" field.
+func (u *ConversionUpsertBulk) SetReversedAt(v time.Time) *ConversionUpsertBulk {
+	return u.Update(func(s *ConversionUpsert) {
+		s.SetReversedAt(v)
+	})
+}
+
+// UpdateReversedAt sets the "reversed_at" field to the value that was provided on create.
+func (u *ConversionUpsertBulk) UpdateReversedAt() *ConversionUpsertBulk {
+	return u.Update(func(s *ConversionUpsert) {
+		s.UpdateReversedAt()
+	})
+}
+
+// ClearReversedAt clears the value of the "reversed_at" field.
+func (u *ConversionUpsertBulk) ClearReversedAt() *ConversionUpsertBulk {
+	return u.Update(func(s *ConversionUpsert) {
+		s.ClearReversedAt()
 	})
 }
 

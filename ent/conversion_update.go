@@ -147,6 +147,121 @@ func (_u *ConversionUpdate) AddCommissionMinor(v int64) *ConversionUpdate {
 	return _u
 }
 
+// SetFeeMinor sets the "fee_minor" field.
+func (_u *ConversionUpdate) SetFeeMinor(v int64) *ConversionUpdate {
+	_u.mutation.ResetFeeMinor()
+	_u.mutation.SetFeeMinor(v)
+	return _u
+}
+
+// SetNillableFeeMinor sets the "fee_minor" field if the given value is not nil.
+func (_u *ConversionUpdate) SetNillableFeeMinor(v *int64) *ConversionUpdate {
+	if v != nil {
+		_u.SetFeeMinor(*v)
+	}
+	return _u
+}
+
+// AddFeeMinor adds value to the "fee_minor" field.
+func (_u *ConversionUpdate) AddFeeMinor(v int64) *ConversionUpdate {
+	_u.mutation.AddFeeMinor(v)
+	return _u
+}
+
+// SetClickID sets the "click_id" field.
+func (_u *ConversionUpdate) SetClickID(v pulid.ID) *ConversionUpdate {
+	_u.mutation.SetClickID(v)
+	return _u
+}
+
+// SetNillableClickID sets the "click_id" field if the given value is not nil.
+func (_u *ConversionUpdate) SetNillableClickID(v *pulid.ID) *ConversionUpdate {
+	if v != nil {
+		_u.SetClickID(*v)
+	}
+	return _u
+}
+
+// ClearClickID clears the value of the "click_id" field.
+func (_u *ConversionUpdate) ClearClickID() *ConversionUpdate {
+	_u.mutation.ClearClickID()
+	return _u
+}
+
+// SetTransactionID sets the "transaction_id" field.
+func (_u *ConversionUpdate) SetTransactionID(v pulid.ID) *ConversionUpdate {
+	_u.mutation.SetTransactionID(v)
+	return _u
+}
+
+// SetNillableTransactionID sets the "transaction_id" field if the given value is not nil.
+func (_u *ConversionUpdate) SetNillableTransactionID(v *pulid.ID) *ConversionUpdate {
+	if v != nil {
+		_u.SetTransactionID(*v)
+	}
+	return _u
+}
+
+// ClearTransactionID clears the value of the "transaction_id" field.
+func (_u *ConversionUpdate) ClearTransactionID() *ConversionUpdate {
+	_u.mutation.ClearTransactionID()
+	return _u
+}
+
+// SetReversalKey sets the "reversal_key" field.
+func (_u *ConversionUpdate) SetReversalKey(v string) *ConversionUpdate {
+	_u.mutation.SetReversalKey(v)
+	return _u
+}
+
+// SetNillableReversalKey sets the "reversal_key" field if the given value is not nil.
+func (_u *ConversionUpdate) SetNillableReversalKey(v *string) *ConversionUpdate {
+	if v != nil {
+		_u.SetReversalKey(*v)
+	}
+	return _u
+}
+
+// ClearReversalKey clears the value of the "reversal_key" field.
+func (_u *ConversionUpdate) ClearReversalKey() *ConversionUpdate {
+	_u.mutation.ClearReversalKey()
+	return _u
+}
+
+// SetReversalReason sets the "reversal_reason" field.
+func (_u *ConversionUpdate) SetReversalReason(v string) *ConversionUpdate {
+	_u.mutation.SetReversalReason(v)
+	return _u
+}
+
+// SetNillableReversalReason sets the "reversal_reason" field if the given value is not nil.
+func (_u *ConversionUpdate) SetNillableReversalReason(v *string) *ConversionUpdate {
+	if v != nil {
+		_u.SetReversalReason(*v)
+	}
+	return _u
+}
+
+// SetReversedAt sets the "reversed_at" field.
+func (_u *ConversionUpdate) SetReversedAt(v time.Time) *ConversionUpdate {
+	_u.mutation.SetReversedAt(v)
+	return _u
+}
+
+// SetNillableReversedAt sets the "reversed_at" field if the given value is not nil.
+func (_u *ConversionUpdate) SetNillableReversedAt(v *time.Time) *ConversionUpdate {
+	if v != nil {
+		_u.SetReversedAt(*v)
+	}
+	return _u
+}
+
+// ClearReversedAt clears the value of the "reversed_at" field.
+func (_u *ConversionUpdate) ClearReversedAt() *ConversionUpdate {
+	_u.mutation.ClearReversedAt()
+	return _u
+}
+
 // SetCurrency sets the "currency" field.
 func (_u *ConversionUpdate) SetCurrency(v string) *ConversionUpdate {
 	_u.mutation.SetCurrency(v)
@@ -252,6 +367,21 @@ func (_u *ConversionUpdate) check() error {
 			return &ValidationError{Name: "commission_minor", err: fmt.Errorf(`ent: validator failed for field "Conversion.commission_minor": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.FeeMinor(); ok {
+		if err := conversion.FeeMinorValidator(v); err != nil {
+			return &ValidationError{Name: "fee_minor", err: fmt.Errorf(`ent: validator failed for field "Conversion.fee_minor": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.ReversalKey(); ok {
+		if err := conversion.ReversalKeyValidator(v); err != nil {
+			return &ValidationError{Name: "reversal_key", err: fmt.Errorf(`ent: validator failed for field "Conversion.reversal_key": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.ReversalReason(); ok {
+		if err := conversion.ReversalReasonValidator(v); err != nil {
+			return &ValidationError{Name: "reversal_reason", err: fmt.Errorf(`ent: validator failed for field "Conversion.reversal_reason": %w`, err)}
+		}
+	}
 	if v, ok := _u.mutation.Currency(); ok {
 		if err := conversion.CurrencyValidator(v); err != nil {
 			return &ValidationError{Name: "currency", err: fmt.Errorf(`ent: validator failed for field "Conversion.currency": %w`, err)}
@@ -306,6 +436,39 @@ func (_u *ConversionUpdate) sqlSave(ctx context.Context) (_node int, err error) 
 	}
 	if value, ok := _u.mutation.AddedCommissionMinor(); ok {
 		_spec.AddField(conversion.FieldCommissionMinor, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.FeeMinor(); ok {
+		_spec.SetField(conversion.FieldFeeMinor, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.AddedFeeMinor(); ok {
+		_spec.AddField(conversion.FieldFeeMinor, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.ClickID(); ok {
+		_spec.SetField(conversion.FieldClickID, field.TypeString, value)
+	}
+	if _u.mutation.ClickIDCleared() {
+		_spec.ClearField(conversion.FieldClickID, field.TypeString)
+	}
+	if value, ok := _u.mutation.TransactionID(); ok {
+		_spec.SetField(conversion.FieldTransactionID, field.TypeString, value)
+	}
+	if _u.mutation.TransactionIDCleared() {
+		_spec.ClearField(conversion.FieldTransactionID, field.TypeString)
+	}
+	if value, ok := _u.mutation.ReversalKey(); ok {
+		_spec.SetField(conversion.FieldReversalKey, field.TypeString, value)
+	}
+	if _u.mutation.ReversalKeyCleared() {
+		_spec.ClearField(conversion.FieldReversalKey, field.TypeString)
+	}
+	if value, ok := _u.mutation.ReversalReason(); ok {
+		_spec.SetField(conversion.FieldReversalReason, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.ReversedAt(); ok {
+		_spec.SetField(conversion.FieldReversedAt, field.TypeTime, value)
+	}
+	if _u.mutation.ReversedAtCleared() {
+		_spec.ClearField(conversion.FieldReversedAt, field.TypeTime)
 	}
 	if value, ok := _u.mutation.Currency(); ok {
 		_spec.SetField(conversion.FieldCurrency, field.TypeString, value)
@@ -457,6 +620,121 @@ func (_u *ConversionUpdateOne) AddCommissionMinor(v int64) *ConversionUpdateOne 
 	return _u
 }
 
+// SetFeeMinor sets the "fee_minor" field.
+func (_u *ConversionUpdateOne) SetFeeMinor(v int64) *ConversionUpdateOne {
+	_u.mutation.ResetFeeMinor()
+	_u.mutation.SetFeeMinor(v)
+	return _u
+}
+
+// SetNillableFeeMinor sets the "fee_minor" field if the given value is not nil.
+func (_u *ConversionUpdateOne) SetNillableFeeMinor(v *int64) *ConversionUpdateOne {
+	if v != nil {
+		_u.SetFeeMinor(*v)
+	}
+	return _u
+}
+
+// AddFeeMinor adds value to the "fee_minor" field.
+func (_u *ConversionUpdateOne) AddFeeMinor(v int64) *ConversionUpdateOne {
+	_u.mutation.AddFeeMinor(v)
+	return _u
+}
+
+// SetClickID sets the "click_id" field.
+func (_u *ConversionUpdateOne) SetClickID(v pulid.ID) *ConversionUpdateOne {
+	_u.mutation.SetClickID(v)
+	return _u
+}
+
+// SetNillableClickID sets the "click_id" field if the given value is not nil.
+func (_u *ConversionUpdateOne) SetNillableClickID(v *pulid.ID) *ConversionUpdateOne {
+	if v != nil {
+		_u.SetClickID(*v)
+	}
+	return _u
+}
+
+// ClearClickID clears the value of the "click_id" field.
+func (_u *ConversionUpdateOne) ClearClickID() *ConversionUpdateOne {
+	_u.mutation.ClearClickID()
+	return _u
+}
+
+// SetTransactionID sets the "transaction_id" field.
+func (_u *ConversionUpdateOne) SetTransactionID(v pulid.ID) *ConversionUpdateOne {
+	_u.mutation.SetTransactionID(v)
+	return _u
+}
+
+// SetNillableTransactionID sets the "transaction_id" field if the given value is not nil.
+func (_u *ConversionUpdateOne) SetNillableTransactionID(v *pulid.ID) *ConversionUpdateOne {
+	if v != nil {
+		_u.SetTransactionID(*v)
+	}
+	return _u
+}
+
+// ClearTransactionID clears the value of the "transaction_id" field.
+func (_u *ConversionUpdateOne) ClearTransactionID() *ConversionUpdateOne {
+	_u.mutation.ClearTransactionID()
+	return _u
+}
+
+// SetReversalKey sets the "reversal_key" field.
+func (_u *ConversionUpdateOne) SetReversalKey(v string) *ConversionUpdateOne {
+	_u.mutation.SetReversalKey(v)
+	return _u
+}
+
+// SetNillableReversalKey sets the "reversal_key" field if the given value is not nil.
+func (_u *ConversionUpdateOne) SetNillableReversalKey(v *string) *ConversionUpdateOne {
+	if v != nil {
+		_u.SetReversalKey(*v)
+	}
+	return _u
+}
+
+// ClearReversalKey clears the value of the "reversal_key" field.
+func (_u *ConversionUpdateOne) ClearReversalKey() *ConversionUpdateOne {
+	_u.mutation.ClearReversalKey()
+	return _u
+}
+
+// SetReversalReason sets the "reversal_reason" field.
+func (_u *ConversionUpdateOne) SetReversalReason(v string) *ConversionUpdateOne {
+	_u.mutation.SetReversalReason(v)
+	return _u
+}
+
+// SetNillableReversalReason sets the "reversal_reason" field if the given value is not nil.
+func (_u *ConversionUpdateOne) SetNillableReversalReason(v *string) *ConversionUpdateOne {
+	if v != nil {
+		_u.SetReversalReason(*v)
+	}
+	return _u
+}
+
+// SetReversedAt sets the "reversed_at" field.
+func (_u *ConversionUpdateOne) SetReversedAt(v time.Time) *ConversionUpdateOne {
+	_u.mutation.SetReversedAt(v)
+	return _u
+}
+
+// SetNillableReversedAt sets the "reversed_at" field if the given value is not nil.
+func (_u *ConversionUpdateOne) SetNillableReversedAt(v *time.Time) *ConversionUpdateOne {
+	if v != nil {
+		_u.SetReversedAt(*v)
+	}
+	return _u
+}
+
+// ClearReversedAt clears the value of the "reversed_at" field.
+func (_u *ConversionUpdateOne) ClearReversedAt() *ConversionUpdateOne {
+	_u.mutation.ClearReversedAt()
+	return _u
+}
+
 // SetCurrency sets the "currency" field.
 func (_u *ConversionUpdateOne) SetCurrency(v string) *ConversionUpdateOne {
 	_u.mutation.SetCurrency(v)
@@ -575,6 +853,21 @@ func (_u *ConversionUpdateOne) check() error {
 			return &ValidationError{Name: "commission_minor", err: fmt.Errorf(`ent: validator failed for field "Conversion.commission_minor": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.FeeMinor(); ok {
+		if err := conversion.FeeMinorValidator(v); err != nil {
+			return &ValidationError{Name: "fee_minor", err: fmt.Errorf(`ent: validator failed for field "Conversion.fee_minor": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.ReversalKey(); ok {
+		if err := conversion.ReversalKeyValidator(v); err != nil {
+			return &ValidationError{Name: "reversal_key", err: fmt.Errorf(`ent: validator failed for field "Conversion.reversal_key": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.ReversalReason(); ok {
+		if err := conversion.ReversalReasonValidator(v); err != nil {
+			return &ValidationError{Name: "reversal_reason", err: fmt.Errorf(`ent: validator failed for field "Conversion.reversal_reason": %w`, err)}
+		}
+	}
 	if v, ok := _u.mutation.Currency(); ok {
 		if err := conversion.CurrencyValidator(v); err != nil {
 			return &ValidationError{Name: "currency", err: fmt.Errorf(`ent: validator failed for field "Conversion.currency": %w`, err)}
@@ -646,6 +939,39 @@ func (_u *ConversionUpdateOne) sqlSave(ctx context.Context) (_node *Conversion, 
 	}
 	if value, ok := _u.mutation.AddedCommissionMinor(); ok {
 		_spec.AddField(conversion.FieldCommissionMinor, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.FeeMinor(); ok {
+		_spec.SetField(conversion.FieldFeeMinor, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.AddedFeeMinor(); ok {
+		_spec.AddField(conversion.FieldFeeMinor, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.ClickID(); ok {
+		_spec.SetField(conversion.FieldClickID, field.TypeString, value)
+	}
+	if _u.mutation.ClickIDCleared() {
+		_spec.ClearField(conversion.FieldClickID, field.TypeString)
+	}
+	if value, ok := _u.mutation.TransactionID(); ok {
+		_spec.SetField(conversion.FieldTransactionID, field.TypeString, value)
+	}
+	if _u.mutation.TransactionIDCleared() {
+		_spec.ClearField(conversion.FieldTransactionID, field.TypeString)
+	}
+	if value, ok := _u.mutation.ReversalKey(); ok {
+		_spec.SetField(conversion.FieldReversalKey, field.TypeString, value)
+	}
+	if _u.mutation.ReversalKeyCleared() {
+		_spec.ClearField(conversion.FieldReversalKey, field.TypeString)
+	}
+	if value, ok := _u.mutation.ReversalReason(); ok {
+		_spec.SetField(conversion.FieldReversalReason, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.ReversedAt(); ok {
+		_spec.SetField(conversion.FieldReversedAt, field.TypeTime, value)
+	}
+	if _u.mutation.ReversedAtCleared() {
+		_spec.ClearField(conversion.FieldReversedAt, field.TypeTime)
 	}
 	if value, ok := _u.mutation.Currency(); ok {
 		_spec.SetField(conversion.FieldCurrency, field.TypeString, value)

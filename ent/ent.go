@@ -14,6 +14,7 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/limelight-hq/limelight/ent/ad"
 	"github.com/limelight-hq/limelight/ent/adevent"
+	"github.com/limelight-hq/limelight/ent/adstatdaily"
 	"github.com/limelight-hq/limelight/ent/apikey"
 	"github.com/limelight-hq/limelight/ent/campaign"
 	"github.com/limelight-hq/limelight/ent/content"
@@ -25,12 +26,15 @@ import (
 	"github.com/limelight-hq/limelight/ent/ledgeraccount"
 	"github.com/limelight-hq/limelight/ent/ledgerentry"
 	"github.com/limelight-hq/limelight/ent/ledgertransaction"
+	"github.com/limelight-hq/limelight/ent/linkclick"
 	"github.com/limelight-hq/limelight/ent/partner"
 	"github.com/limelight-hq/limelight/ent/payout"
+	"github.com/limelight-hq/limelight/ent/payoutrun"
 	"github.com/limelight-hq/limelight/ent/product"
 	"github.com/limelight-hq/limelight/ent/productlink"
 	"github.com/limelight-hq/limelight/ent/rankermodel"
 	"github.com/limelight-hq/limelight/ent/tip"
+	"github.com/limelight-hq/limelight/ent/trackingkey"
 	"github.com/limelight-hq/limelight/ent/user"
 )
 
@@ -95,6 +99,7 @@ func checkColumn(t, c string) error {
 			apikey.Table:            apikey.ValidColumn,
 			ad.Table:                ad.ValidColumn,
 			adevent.Table:           adevent.ValidColumn,
+			adstatdaily.Table:       adstatdaily.ValidColumn,
 			campaign.Table:          campaign.ValidColumn,
 			content.Table:           content.ValidColumn,
 			conversion.Table:        conversion.ValidColumn,
@@ -105,12 +110,15 @@ func checkColumn(t, c string) error {
 			ledgeraccount.Table:     ledgeraccount.ValidColumn,
 			ledgerentry.Table:       ledgerentry.ValidColumn,
 			ledgertransaction.Table: ledgertransaction.ValidColumn,
+			linkclick.Table:         linkclick.ValidColumn,
 			partner.Table:           partner.ValidColumn,
 			payout.Table:            payout.ValidColumn,
+			payoutrun.Table:         payoutrun.ValidColumn,
 			product.Table:           product.ValidColumn,
 			productlink.Table:       productlink.ValidColumn,
 			rankermodel.Table:       rankermodel.ValidColumn,
 			tip.Table:               tip.ValidColumn,
+			trackingkey.Table:       trackingkey.ValidColumn,
 			user.Table:              user.ValidColumn,
 		})
 	})

@@ -20,6 +20,7 @@ import (
 	"github.com/limelight-hq/limelight/ent/influencer"
 	"github.com/limelight-hq/limelight/ent/partner"
 	"github.com/limelight-hq/limelight/ent/payout"
+	"github.com/limelight-hq/limelight/ent/payoutrun"
 	"github.com/limelight-hq/limelight/ent/product"
 	"github.com/limelight-hq/limelight/ent/productlink"
 	"github.com/limelight-hq/limelight/ent/schema/pulid"
@@ -202,6 +203,21 @@ func (_q *AdQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphq
 				selectedFields = append(selectedFields, ad.FieldStatus)
 				fieldSeen[ad.FieldStatus] = struct{}{}
 			}
+		case "impressions":
+			if _, ok := fieldSeen[ad.FieldImpressions]; !ok {
+				selectedFields = append(selectedFields, ad.FieldImpressions)
+				fieldSeen[ad.FieldImpressions] = struct{}{}
+			}
+		case "clicks":
+			if _, ok := fieldSeen[ad.FieldClicks]; !ok {
+				selectedFields = append(selectedFields, ad.FieldClicks)
+				fieldSeen[ad.FieldClicks] = struct{}{}
+			}
+		case "conversions":
+			if _, ok := fieldSeen[ad.FieldConversions]; !ok {
+				selectedFields = append(selectedFields, ad.FieldConversions)
+				fieldSeen[ad.FieldConversions] = struct{}{}
+			}
 		case "id":
 		case "__typename":
 		default:
@@ -343,6 +359,11 @@ func (_q *CampaignQuery) collectField(ctx context.Context, oneNode bool, opCtx *
 			if _, ok := fieldSeen[campaign.FieldSpentMinor]; !ok {
 				selectedFields = append(selectedFields, campaign.FieldSpentMinor)
 				fieldSeen[campaign.FieldSpentMinor] = struct{}{}
+			}
+		case "impressions":
+			if _, ok := fieldSeen[campaign.FieldImpressions]; !ok {
+				selectedFields = append(selectedFields, campaign.FieldImpressions)
+				fieldSeen[campaign.FieldImpressions] = struct{}{}
 			}
 		case "pricing":
 			if _, ok := fieldSeen[campaign.FieldPricing]; !ok {
@@ -674,6 +695,31 @@ func (_q *ConversionQuery) collectField(ctx context.Context, oneNode bool, opCtx
 			if _, ok := fieldSeen[conversion.FieldCommissionMinor]; !ok {
 				selectedFields = append(selectedFields, conversion.FieldCommissionMinor)
 				fieldSeen[conversion.FieldCommissionMinor] = struct{}{}
+			}
+		case "feeMinor":
+			if _, ok := fieldSeen[conversion.FieldFeeMinor]; !ok {
+				selectedFields = append(selectedFields, conversion.FieldFeeMinor)
+				fieldSeen[conversion.FieldFeeMinor] = struct{}{}
+			}
+		case "clickID":
+			if _, ok := fieldSeen[conversion.FieldClickID]; !ok {
+				selectedFields = append(selectedFields, conversion.FieldClickID)
+				fieldSeen[conversion.FieldClickID] = struct{}{}
+			}
+		case "transactionID":
+			if _, ok := fieldSeen[conversion.FieldTransactionID]; !ok {
+				selectedFields = append(selectedFields, conversion.FieldTransactionID)
+				fieldSeen[conversion.FieldTransactionID] = struct{}{}
+			}
+		case "reversalReason":
+			if _, ok := fieldSeen[conversion.FieldReversalReason]; !ok {
+				selectedFields = append(selectedFields, conversion.FieldReversalReason)
+				fieldSeen[conversion.FieldReversalReason] = struct{}{}
+			}
+		case "reversedAt":
+			if _, ok := fieldSeen[conversion.FieldReversedAt]; !ok {
+				selectedFields = append(selectedFields, conversion.FieldReversedAt)
+				fieldSeen[conversion.FieldReversedAt] = struct{}{}
 			}
 		case "currency":
 			if _, ok := fieldSeen[conversion.FieldCurrency]; !ok {
@@ -1510,6 +1556,21 @@ func (_q *PayoutQuery) collectField(ctx context.Context, oneNode bool, opCtx *gr
 	)
 	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
 		switch field.Name {
+
+		case "run":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&PayoutRunClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, payoutrunImplementors)...); err != nil {
+				return err
+			}
+			_q.withRun = query
+			if _, ok := fieldSeen[payout.FieldRunID]; !ok {
+				selectedFields = append(selectedFields, payout.FieldRunID)
+				fieldSeen[payout.FieldRunID] = struct{}{}
+			}
 		case "createdAt":
 			if _, ok := fieldSeen[payout.FieldCreatedAt]; !ok {
 				selectedFields = append(selectedFields, payout.FieldCreatedAt)
@@ -1519,6 +1580,11 @@ func (_q *PayoutQuery) collectField(ctx context.Context, oneNode bool, opCtx *gr
 			if _, ok := fieldSeen[payout.FieldInfluencerID]; !ok {
 				selectedFields = append(selectedFields, payout.FieldInfluencerID)
 				fieldSeen[payout.FieldInfluencerID] = struct{}{}
+			}
+		case "runID":
+			if _, ok := fieldSeen[payout.FieldRunID]; !ok {
+				selectedFields = append(selectedFields, payout.FieldRunID)
+				fieldSeen[payout.FieldRunID] = struct{}{}
 			}
 		case "runKey":
 			if _, ok := fieldSeen[payout.FieldRunKey]; !ok {
@@ -1549,6 +1615,16 @@ func (_q *PayoutQuery) collectField(ctx context.Context, oneNode bool, opCtx *gr
 			if _, ok := fieldSeen[payout.FieldFailureReason]; !ok {
 				selectedFields = append(selectedFields, payout.FieldFailureReason)
 				fieldSeen[payout.FieldFailureReason] = struct{}{}
+			}
+		case "transactionID":
+			if _, ok := fieldSeen[payout.FieldTransactionID]; !ok {
+				selectedFields = append(selectedFields, payout.FieldTransactionID)
+				fieldSeen[payout.FieldTransactionID] = struct{}{}
+			}
+		case "settledAt":
+			if _, ok := fieldSeen[payout.FieldSettledAt]; !ok {
+				selectedFields = append(selectedFields, payout.FieldSettledAt)
+				fieldSeen[payout.FieldSettledAt] = struct{}{}
 			}
 		case "id":
 		case "__typename":
@@ -1609,6 +1685,133 @@ func newPayoutPaginateArgs(rv map[string]any) *payoutPaginateArgs {
 	}
 	if v, ok := rv[whereField].(*PayoutWhereInput); ok {
 		args.opts = append(args.opts, WithPayoutFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *PayoutRunQuery) CollectFields(ctx context.Context, satisfies ...string) (*PayoutRunQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *PayoutRunQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(payoutrun.Columns))
+		selectedFields = []string{payoutrun.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "payouts":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&PayoutClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, false, opCtx, field, path, mayAddCondition(satisfies, payoutImplementors)...); err != nil {
+				return err
+			}
+			_q.WithNamedPayouts(alias, func(wq *PayoutQuery) {
+				*wq = *query
+			})
+		case "createdAt":
+			if _, ok := fieldSeen[payoutrun.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, payoutrun.FieldCreatedAt)
+				fieldSeen[payoutrun.FieldCreatedAt] = struct{}{}
+			}
+		case "idempotencyKey":
+			if _, ok := fieldSeen[payoutrun.FieldIdempotencyKey]; !ok {
+				selectedFields = append(selectedFields, payoutrun.FieldIdempotencyKey)
+				fieldSeen[payoutrun.FieldIdempotencyKey] = struct{}{}
+			}
+		case "currency":
+			if _, ok := fieldSeen[payoutrun.FieldCurrency]; !ok {
+				selectedFields = append(selectedFields, payoutrun.FieldCurrency)
+				fieldSeen[payoutrun.FieldCurrency] = struct{}{}
+			}
+		case "minimumMinor":
+			if _, ok := fieldSeen[payoutrun.FieldMinimumMinor]; !ok {
+				selectedFields = append(selectedFields, payoutrun.FieldMinimumMinor)
+				fieldSeen[payoutrun.FieldMinimumMinor] = struct{}{}
+			}
+		case "totalMinor":
+			if _, ok := fieldSeen[payoutrun.FieldTotalMinor]; !ok {
+				selectedFields = append(selectedFields, payoutrun.FieldTotalMinor)
+				fieldSeen[payoutrun.FieldTotalMinor] = struct{}{}
+			}
+		case "count":
+			if _, ok := fieldSeen[payoutrun.FieldCount]; !ok {
+				selectedFields = append(selectedFields, payoutrun.FieldCount)
+				fieldSeen[payoutrun.FieldCount] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type payoutrunPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []PayoutRunPaginateOption
+}
+
+func newPayoutRunPaginateArgs(rv map[string]any) *payoutrunPaginateArgs {
+	args := &payoutrunPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &PayoutRunOrder{Field: &PayoutRunOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithPayoutRunOrder(order))
+			}
+		case *PayoutRunOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithPayoutRunOrder(v))
+			}
+		}
+	}
+	if v, ok := rv[whereField].(*PayoutRunWhereInput); ok {
+		args.opts = append(args.opts, WithPayoutRunFilter(v.Filter))
 	}
 	return args
 }
@@ -1691,6 +1894,11 @@ func (_q *ProductQuery) collectField(ctx context.Context, oneNode bool, opCtx *g
 			if _, ok := fieldSeen[product.FieldCategory]; !ok {
 				selectedFields = append(selectedFields, product.FieldCategory)
 				fieldSeen[product.FieldCategory] = struct{}{}
+			}
+		case "url":
+			if _, ok := fieldSeen[product.FieldURL]; !ok {
+				selectedFields = append(selectedFields, product.FieldURL)
+				fieldSeen[product.FieldURL] = struct{}{}
 			}
 		case "id":
 		case "__typename":

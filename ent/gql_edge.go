@@ -158,6 +158,26 @@ func (_m *Partner) Products(ctx context.Context) (result []*Product, err error) 
 	return result, err
 }
 
+func (_m *Payout) Run(ctx context.Context) (*PayoutRun, error) {
+	result, err := _m.Edges.RunOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryRun().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *PayoutRun) Payouts(ctx context.Context) (result []*Payout, err error) {
+	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Alias != "" {
+		result, err = _m.NamedPayouts(graphql.GetFieldContext(ctx).Field.Alias)
+	} else {
+		result, err = _m.Edges.PayoutsOrErr()
+	}
+	if IsNotLoaded(err) {
+		result, err = _m.QueryPayouts().All(ctx)
+	}
+	return result, err
+}
+
 func (_m *Product) Partner(ctx context.Context) (*Partner, error) {
 	result, err := _m.Edges.PartnerOrErr()
 	if IsNotLoaded(err) {

@@ -19,6 +19,7 @@ import (
 	"github.com/limelight-hq/limelight/ent/influencer"
 	"github.com/limelight-hq/limelight/ent/partner"
 	"github.com/limelight-hq/limelight/ent/payout"
+	"github.com/limelight-hq/limelight/ent/payoutrun"
 	"github.com/limelight-hq/limelight/ent/product"
 	"github.com/limelight-hq/limelight/ent/productlink"
 	"github.com/limelight-hq/limelight/ent/schema/pulid"
@@ -80,6 +81,11 @@ var payoutImplementors = []string{"Payout", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*Payout) IsNode() {}
+
+var payoutrunImplementors = []string{"PayoutRun", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*PayoutRun) IsNode() {}
 
 var productImplementors = []string{"Product", "Node"}
 
@@ -285,6 +291,19 @@ func (c *Client) noder(ctx context.Context, table string, id pulid.ID) (Noder, e
 			Where(payout.ID(uid))
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, payoutImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case payoutrun.Table:
+		var uid pulid.ID
+		if err := uid.UnmarshalGQL(id); err != nil {
+			return nil, err
+		}
+		query := c.PayoutRun.Query().
+			Where(payoutrun.ID(uid))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, payoutrunImplementors...); err != nil {
 				return nil, err
 			}
 		}
@@ -562,6 +581,22 @@ func (c *Client) noders(ctx context.Context, table string, ids []pulid.ID) ([]No
 		query := c.Payout.Query().
 			Where(payout.IDIn(ids...))
 		query, err := query.CollectFields(ctx, payoutImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case payoutrun.Table:
+		query := c.PayoutRun.Query().
+			Where(payoutrun.IDIn(ids...))
+		query, err := query.CollectFields(ctx, payoutrunImplementors...)
 		if err != nil {
 			return nil, err
 		}

@@ -24,6 +24,7 @@ import (
 	"github.com/limelight-hq/limelight/ent/influencer"
 	"github.com/limelight-hq/limelight/ent/partner"
 	"github.com/limelight-hq/limelight/ent/payout"
+	"github.com/limelight-hq/limelight/ent/payoutrun"
 	"github.com/limelight-hq/limelight/ent/product"
 	"github.com/limelight-hq/limelight/ent/productlink"
 	"github.com/limelight-hq/limelight/ent/schema/pulid"
@@ -3092,6 +3093,302 @@ func (_m *Payout) ToEdge(order *PayoutOrder) *PayoutEdge {
 		order = DefaultPayoutOrder
 	}
 	return &PayoutEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// PayoutRunEdge is the edge representation of PayoutRun.
+type PayoutRunEdge struct {
+	Node   *PayoutRun `json:"node"`
+	Cursor Cursor     `json:"cursor"`
+}
+
+// PayoutRunConnection is the connection containing edges to PayoutRun.
+type PayoutRunConnection struct {
+	Edges      []*PayoutRunEdge `json:"edges"`
+	PageInfo   PageInfo         `json:"pageInfo"`
+	TotalCount int              `json:"totalCount"`
+}
+
+func (c *PayoutRunConnection) build(nodes []*PayoutRun, pager *payoutrunPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *PayoutRun
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *PayoutRun {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *PayoutRun {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*PayoutRunEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &PayoutRunEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// PayoutRunPaginateOption enables pagination customization.
+type PayoutRunPaginateOption func(*payoutrunPager) error
+
+// WithPayoutRunOrder configures pagination ordering.
+func WithPayoutRunOrder(order *PayoutRunOrder) PayoutRunPaginateOption {
+	if order == nil {
+		order = DefaultPayoutRunOrder
+	}
+	o := *order
+	return func(pager *payoutrunPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultPayoutRunOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithPayoutRunFilter configures pagination filter.
+func WithPayoutRunFilter(filter func(*PayoutRunQuery) (*PayoutRunQuery, error)) PayoutRunPaginateOption {
+	return func(pager *payoutrunPager) error {
+		if filter == nil {
+			return errors.New("PayoutRunQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type payoutrunPager struct {
+	reverse bool
+	order   *PayoutRunOrder
+	filter  func(*PayoutRunQuery) (*PayoutRunQuery, error)
+}
+
+func newPayoutRunPager(opts []PayoutRunPaginateOption, reverse bool) (*payoutrunPager, error) {
+	pager := &payoutrunPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultPayoutRunOrder
+	}
+	return pager, nil
+}
+
+func (p *payoutrunPager) applyFilter(query *PayoutRunQuery) (*PayoutRunQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *payoutrunPager) toCursor(_m *PayoutRun) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *payoutrunPager) applyCursors(query *PayoutRunQuery, after, before *Cursor) (*PayoutRunQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultPayoutRunOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *payoutrunPager) applyOrder(query *PayoutRunQuery) *PayoutRunQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultPayoutRunOrder.Field {
+		query = query.Order(DefaultPayoutRunOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *payoutrunPager) orderExpr(query *PayoutRunQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultPayoutRunOrder.Field {
+			b.Comma().Ident(DefaultPayoutRunOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to PayoutRun.
+func (_m *PayoutRunQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...PayoutRunPaginateOption,
+) (*PayoutRunConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newPayoutRunPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &PayoutRunConnection{Edges: []*PayoutRunEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// PayoutRunOrderFieldCreatedAt orders PayoutRun by created_at.
+	PayoutRunOrderFieldCreatedAt = &PayoutRunOrderField{
+		Value: func(_m *PayoutRun) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: payoutrun.FieldCreatedAt,
+		toTerm: payoutrun.ByCreatedAt,
+		toCursor: func(_m *PayoutRun) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f PayoutRunOrderField) String() string {
+	var str string
+	switch f.column {
+	case PayoutRunOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f PayoutRunOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *PayoutRunOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("PayoutRunOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *PayoutRunOrderFieldCreatedAt
+	default:
+		return fmt.Errorf("%s is not a valid PayoutRunOrderField", str)
+	}
+	return nil
+}
+
+// PayoutRunOrderField defines the ordering field of PayoutRun.
+type PayoutRunOrderField struct {
+	// Value extracts the ordering value from the given PayoutRun.
+	Value    func(*PayoutRun) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) payoutrun.OrderOption
+	toCursor func(*PayoutRun) Cursor
+}
+
+// PayoutRunOrder defines the ordering of PayoutRun.
+type PayoutRunOrder struct {
+	Direction OrderDirection       `json:"direction"`
+	Field     *PayoutRunOrderField `json:"field"`
+}
+
+// DefaultPayoutRunOrder is the default ordering of PayoutRun.
+var DefaultPayoutRunOrder = &PayoutRunOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &PayoutRunOrderField{
+		Value: func(_m *PayoutRun) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: payoutrun.FieldID,
+		toTerm: payoutrun.ByID,
+		toCursor: func(_m *PayoutRun) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts PayoutRun into PayoutRunEdge.
+func (_m *PayoutRun) ToEdge(order *PayoutRunOrder) *PayoutRunEdge {
+	if order == nil {
+		order = DefaultPayoutRunOrder
+	}
+	return &PayoutRunEdge{
 		Node:   _m,
 		Cursor: order.Field.toCursor(_m),
 	}

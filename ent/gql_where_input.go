@@ -17,6 +17,7 @@ import (
 	"github.com/limelight-hq/limelight/ent/influencer"
 	"github.com/limelight-hq/limelight/ent/partner"
 	"github.com/limelight-hq/limelight/ent/payout"
+	"github.com/limelight-hq/limelight/ent/payoutrun"
 	"github.com/limelight-hq/limelight/ent/predicate"
 	"github.com/limelight-hq/limelight/ent/product"
 	"github.com/limelight-hq/limelight/ent/productlink"
@@ -498,6 +499,36 @@ type AdWhereInput struct {
 	StatusIn    []ad.Status `json:"statusIn,omitempty"`
 	StatusNotIn []ad.Status `json:"statusNotIn,omitempty"`
 
+	// "impressions" field predicates.
+	Impressions      *int64  `json:"impressions,omitempty"`
+	ImpressionsNEQ   *int64  `json:"impressionsNEQ,omitempty"`
+	ImpressionsIn    []int64 `json:"impressionsIn,omitempty"`
+	ImpressionsNotIn []int64 `json:"impressionsNotIn,omitempty"`
+	ImpressionsGT    *int64  `json:"impressionsGT,omitempty"`
+	ImpressionsGTE   *int64  `json:"impressionsGTE,omitempty"`
+	ImpressionsLT    *int64  `json:"impressionsLT,omitempty"`
+	ImpressionsLTE   *int64  `json:"impressionsLTE,omitempty"`
+
+	// "clicks" field predicates.
+	Clicks      *int64  `json:"clicks,omitempty"`
+	ClicksNEQ   *int64  `json:"clicksNEQ,omitempty"`
+	ClicksIn    []int64 `json:"clicksIn,omitempty"`
+	ClicksNotIn []int64 `json:"clicksNotIn,omitempty"`
+	ClicksGT    *int64  `json:"clicksGT,omitempty"`
+	ClicksGTE   *int64  `json:"clicksGTE,omitempty"`
+	ClicksLT    *int64  `json:"clicksLT,omitempty"`
+	ClicksLTE   *int64  `json:"clicksLTE,omitempty"`
+
+	// "conversions" field predicates.
+	Conversions      *int64  `json:"conversions,omitempty"`
+	ConversionsNEQ   *int64  `json:"conversionsNEQ,omitempty"`
+	ConversionsIn    []int64 `json:"conversionsIn,omitempty"`
+	ConversionsNotIn []int64 `json:"conversionsNotIn,omitempty"`
+	ConversionsGT    *int64  `json:"conversionsGT,omitempty"`
+	ConversionsGTE   *int64  `json:"conversionsGTE,omitempty"`
+	ConversionsLT    *int64  `json:"conversionsLT,omitempty"`
+	ConversionsLTE   *int64  `json:"conversionsLTE,omitempty"`
+
 	// "campaign" edge predicates.
 	HasCampaign     *bool                 `json:"hasCampaign,omitempty"`
 	HasCampaignWith []*CampaignWhereInput `json:"hasCampaignWith,omitempty"`
@@ -790,6 +821,78 @@ func (i *AdWhereInput) P() (predicate.Ad, error) {
 	if len(i.StatusNotIn) > 0 {
 		predicates = append(predicates, ad.StatusNotIn(i.StatusNotIn...))
 	}
+	if i.Impressions != nil {
+		predicates = append(predicates, ad.ImpressionsEQ(*i.Impressions))
+	}
+	if i.ImpressionsNEQ != nil {
+		predicates = append(predicates, ad.ImpressionsNEQ(*i.ImpressionsNEQ))
+	}
+	if len(i.ImpressionsIn) > 0 {
+		predicates = append(predicates, ad.ImpressionsIn(i.ImpressionsIn...))
+	}
+	if len(i.ImpressionsNotIn) > 0 {
+		predicates = append(predicates, ad.ImpressionsNotIn(i.ImpressionsNotIn...))
+	}
+	if i.ImpressionsGT != nil {
+		predicates = append(predicates, ad.ImpressionsGT(*i.ImpressionsGT))
+	}
+	if i.ImpressionsGTE != nil {
+		predicates = append(predicates, ad.ImpressionsGTE(*i.ImpressionsGTE))
+	}
+	if i.ImpressionsLT != nil {
+		predicates = append(predicates, ad.ImpressionsLT(*i.ImpressionsLT))
+	}
+	if i.ImpressionsLTE != nil {
+		predicates = append(predicates, ad.ImpressionsLTE(*i.ImpressionsLTE))
+	}
+	if i.Clicks != nil {
+		predicates = append(predicates, ad.ClicksEQ(*i.Clicks))
+	}
+	if i.ClicksNEQ != nil {
+		predicates = append(predicates, ad.ClicksNEQ(*i.ClicksNEQ))
+	}
+	if len(i.ClicksIn) > 0 {
+		predicates = append(predicates, ad.ClicksIn(i.ClicksIn...))
+	}
+	if len(i.ClicksNotIn) > 0 {
+		predicates = append(predicates, ad.ClicksNotIn(i.ClicksNotIn...))
+	}
+	if i.ClicksGT != nil {
+		predicates = append(predicates, ad.ClicksGT(*i.ClicksGT))
+	}
+	if i.ClicksGTE != nil {
+		predicates = append(predicates, ad.ClicksGTE(*i.ClicksGTE))
+	}
+	if i.ClicksLT != nil {
+		predicates = append(predicates, ad.ClicksLT(*i.ClicksLT))
+	}
+	if i.ClicksLTE != nil {
+		predicates = append(predicates, ad.ClicksLTE(*i.ClicksLTE))
+	}
+	if i.Conversions != nil {
+		predicates = append(predicates, ad.ConversionsEQ(*i.Conversions))
+	}
+	if i.ConversionsNEQ != nil {
+		predicates = append(predicates, ad.ConversionsNEQ(*i.ConversionsNEQ))
+	}
+	if len(i.ConversionsIn) > 0 {
+		predicates = append(predicates, ad.ConversionsIn(i.ConversionsIn...))
+	}
+	if len(i.ConversionsNotIn) > 0 {
+		predicates = append(predicates, ad.ConversionsNotIn(i.ConversionsNotIn...))
+	}
+	if i.ConversionsGT != nil {
+		predicates = append(predicates, ad.ConversionsGT(*i.ConversionsGT))
+	}
+	if i.ConversionsGTE != nil {
+		predicates = append(predicates, ad.ConversionsGTE(*i.ConversionsGTE))
+	}
+	if i.ConversionsLT != nil {
+		predicates = append(predicates, ad.ConversionsLT(*i.ConversionsLT))
+	}
+	if i.ConversionsLTE != nil {
+		predicates = append(predicates, ad.ConversionsLTE(*i.ConversionsLTE))
+	}
 
 	if i.HasCampaign != nil {
 		p := ad.HasCampaign()
@@ -910,6 +1013,16 @@ type CampaignWhereInput struct {
 	SpentMinorGTE   *int64  `json:"spentMinorGTE,omitempty"`
 	SpentMinorLT    *int64  `json:"spentMinorLT,omitempty"`
 	SpentMinorLTE   *int64  `json:"spentMinorLTE,omitempty"`
+
+	// "impressions" field predicates.
+	Impressions      *int64  `json:"impressions,omitempty"`
+	ImpressionsNEQ   *int64  `json:"impressionsNEQ,omitempty"`
+	ImpressionsIn    []int64 `json:"impressionsIn,omitempty"`
+	ImpressionsNotIn []int64 `json:"impressionsNotIn,omitempty"`
+	ImpressionsGT    *int64  `json:"impressionsGT,omitempty"`
+	ImpressionsGTE   *int64  `json:"impressionsGTE,omitempty"`
+	ImpressionsLT    *int64  `json:"impressionsLT,omitempty"`
+	ImpressionsLTE   *int64  `json:"impressionsLTE,omitempty"`
 
 	// "pricing" field predicates.
 	Pricing      *campaign.Pricing  `json:"pricing,omitempty"`
@@ -1255,6 +1368,30 @@ func (i *CampaignWhereInput) P() (predicate.Campaign, error) {
 	}
 	if i.SpentMinorLTE != nil {
 		predicates = append(predicates, campaign.SpentMinorLTE(*i.SpentMinorLTE))
+	}
+	if i.Impressions != nil {
+		predicates = append(predicates, campaign.ImpressionsEQ(*i.Impressions))
+	}
+	if i.ImpressionsNEQ != nil {
+		predicates = append(predicates, campaign.ImpressionsNEQ(*i.ImpressionsNEQ))
+	}
+	if len(i.ImpressionsIn) > 0 {
+		predicates = append(predicates, campaign.ImpressionsIn(i.ImpressionsIn...))
+	}
+	if len(i.ImpressionsNotIn) > 0 {
+		predicates = append(predicates, campaign.ImpressionsNotIn(i.ImpressionsNotIn...))
+	}
+	if i.ImpressionsGT != nil {
+		predicates = append(predicates, campaign.ImpressionsGT(*i.ImpressionsGT))
+	}
+	if i.ImpressionsGTE != nil {
+		predicates = append(predicates, campaign.ImpressionsGTE(*i.ImpressionsGTE))
+	}
+	if i.ImpressionsLT != nil {
+		predicates = append(predicates, campaign.ImpressionsLT(*i.ImpressionsLT))
+	}
+	if i.ImpressionsLTE != nil {
+		predicates = append(predicates, campaign.ImpressionsLTE(*i.ImpressionsLTE))
 	}
 	if i.Pricing != nil {
 		predicates = append(predicates, campaign.PricingEQ(*i.Pricing))
@@ -2089,6 +2226,77 @@ type ConversionWhereInput struct {
 	CommissionMinorLT    *int64  `json:"commissionMinorLT,omitempty"`
 	CommissionMinorLTE   *int64  `json:"commissionMinorLTE,omitempty"`
 
+	// "fee_minor" field predicates.
+	FeeMinor      *int64  `json:"feeMinor,omitempty"`
+	FeeMinorNEQ   *int64  `json:"feeMinorNEQ,omitempty"`
+	FeeMinorIn    []int64 `json:"feeMinorIn,omitempty"`
+	FeeMinorNotIn []int64 `json:"feeMinorNotIn,omitempty"`
+	FeeMinorGT    *int64  `json:"feeMinorGT,omitempty"`
+	FeeMinorGTE   *int64  `json:"feeMinorGTE,omitempty"`
+	FeeMinorLT    *int64  `json:"feeMinorLT,omitempty"`
+	FeeMinorLTE   *int64  `json:"feeMinorLTE,omitempty"`
+
+	// "click_id" field predicates.
+	ClickID             *pulid.ID  `json:"clickID,omitempty"`
+	ClickIDNEQ          *pulid.ID  `json:"clickIDNEQ,omitempty"`
+	ClickIDIn           []pulid.ID `json:"clickIDIn,omitempty"`
+	ClickIDNotIn        []pulid.ID `json:"clickIDNotIn,omitempty"`
+	ClickIDGT           *pulid.ID  `json:"clickIDGT,omitempty"`
+	ClickIDGTE          *pulid.ID  `json:"clickIDGTE,omitempty"`
+	ClickIDLT           *pulid.ID  `json:"clickIDLT,omitempty"`
+	ClickIDLTE          *pulid.ID  `json:"clickIDLTE,omitempty"`
+	ClickIDContains     *pulid.ID  `json:"clickIDContains,omitempty"`
+	ClickIDHasPrefix    *pulid.ID  `json:"clickIDHasPrefix,omitempty"`
+	ClickIDHasSuffix    *pulid.ID  `json:"clickIDHasSuffix,omitempty"`
+	ClickIDIsNil        bool       `json:"clickIDIsNil,omitempty"`
+	ClickIDNotNil       bool       `json:"clickIDNotNil,omitempty"`
+	ClickIDEqualFold    *pulid.ID  `json:"clickIDEqualFold,omitempty"`
+	ClickIDContainsFold *pulid.ID  `json:"clickIDContainsFold,omitempty"`
+
+	// "transaction_id" field predicates.
+	TransactionID             *pulid.ID  `json:"transactionID,omitempty"`
+	TransactionIDNEQ          *pulid.ID  `json:"transactionIDNEQ,omitempty"`
+	TransactionIDIn           []pulid.ID `json:"transactionIDIn,omitempty"`
+	TransactionIDNotIn        []pulid.ID `json:"transactionIDNotIn,omitempty"`
+	TransactionIDGT           *pulid.ID  `json:"transactionIDGT,omitempty"`
+	TransactionIDGTE          *pulid.ID  `json:"transactionIDGTE,omitempty"`
+	TransactionIDLT           *pulid.ID  `json:"transactionIDLT,omitempty"`
+	TransactionIDLTE          *pulid.ID  `json:"transactionIDLTE,omitempty"`
+	TransactionIDContains     *pulid.ID  `json:"transactionIDContains,omitempty"`
+	TransactionIDHasPrefix    *pulid.ID  `json:"transactionIDHasPrefix,omitempty"`
+	TransactionIDHasSuffix    *pulid.ID  `json:"transactionIDHasSuffix,omitempty"`
+	TransactionIDIsNil        bool       `json:"transactionIDIsNil,omitempty"`
+	TransactionIDNotNil       bool       `json:"transactionIDNotNil,omitempty"`
+	TransactionIDEqualFold    *pulid.ID  `json:"transactionIDEqualFold,omitempty"`
+	TransactionIDContainsFold *pulid.ID  `json:"transactionIDContainsFold,omitempty"`
+
+	// "reversal_reason" field predicates.
+	ReversalReason             *string  `json:"reversalReason,omitempty"`
+	ReversalReasonNEQ          *string  `json:"reversalReasonNEQ,omitempty"`
+	ReversalReasonIn           []string `json:"reversalReasonIn,omitempty"`
+	ReversalReasonNotIn        []string `json:"reversalReasonNotIn,omitempty"`
+	ReversalReasonGT           *string  `json:"reversalReasonGT,omitempty"`
+	ReversalReasonGTE          *string  `json:"reversalReasonGTE,omitempty"`
+	ReversalReasonLT           *string  `json:"reversalReasonLT,omitempty"`
+	ReversalReasonLTE          *string  `json:"reversalReasonLTE,omitempty"`
+	ReversalReasonContains     *string  `json:"reversalReasonContains,omitempty"`
+	ReversalReasonHasPrefix    *string  `json:"reversalReasonHasPrefix,omitempty"`
+	ReversalReasonHasSuffix    *string  `json:"reversalReasonHasSuffix,omitempty"`
+	ReversalReasonEqualFold    *string  `json:"reversalReasonEqualFold,omitempty"`
+	ReversalReasonContainsFold *string  `json:"reversalReasonContainsFold,omitempty"`
+
+	// "reversed_at" field predicates.
+	ReversedAt       *time.Time  `json:"reversedAt,omitempty"`
+	ReversedAtNEQ    *time.Time  `json:"reversedAtNEQ,omitempty"`
+	ReversedAtIn     []time.Time `json:"reversedAtIn,omitempty"`
+	ReversedAtNotIn  []time.Time `json:"reversedAtNotIn,omitempty"`
+	ReversedAtGT     *time.Time  `json:"reversedAtGT,omitempty"`
+	ReversedAtGTE    *time.Time  `json:"reversedAtGTE,omitempty"`
+	ReversedAtLT     *time.Time  `json:"reversedAtLT,omitempty"`
+	ReversedAtLTE    *time.Time  `json:"reversedAtLTE,omitempty"`
+	ReversedAtIsNil  bool        `json:"reversedAtIsNil,omitempty"`
+	ReversedAtNotNil bool        `json:"reversedAtNotNil,omitempty"`
+
 	// "currency" field predicates.
 	Currency             *string  `json:"currency,omitempty"`
 	CurrencyNEQ          *string  `json:"currencyNEQ,omitempty"`
@@ -2498,6 +2706,189 @@ func (i *ConversionWhereInput) P() (predicate.Conversion, error) {
 	}
 	if i.CommissionMinorLTE != nil {
 		predicates = append(predicates, conversion.CommissionMinorLTE(*i.CommissionMinorLTE))
+	}
+	if i.FeeMinor != nil {
+		predicates = append(predicates, conversion.FeeMinorEQ(*i.FeeMinor))
+	}
+	if i.FeeMinorNEQ != nil {
+		predicates = append(predicates, conversion.FeeMinorNEQ(*i.FeeMinorNEQ))
+	}
+	if len(i.FeeMinorIn) > 0 {
+		predicates = append(predicates, conversion.FeeMinorIn(i.FeeMinorIn...))
+	}
+	if len(i.FeeMinorNotIn) > 0 {
+		predicates = append(predicates, conversion.FeeMinorNotIn(i.FeeMinorNotIn...))
+	}
+	if i.FeeMinorGT != nil {
+		predicates = append(predicates, conversion.FeeMinorGT(*i.FeeMinorGT))
+	}
+	if i.FeeMinorGTE != nil {
+		predicates = append(predicates, conversion.FeeMinorGTE(*i.FeeMinorGTE))
+	}
+	if i.FeeMinorLT != nil {
+		predicates = append(predicates, conversion.FeeMinorLT(*i.FeeMinorLT))
+	}
+	if i.FeeMinorLTE != nil {
+		predicates = append(predicates, conversion.FeeMinorLTE(*i.FeeMinorLTE))
+	}
+	if i.ClickID != nil {
+		predicates = append(predicates, conversion.ClickIDEQ(*i.ClickID))
+	}
+	if i.ClickIDNEQ != nil {
+		predicates = append(predicates, conversion.ClickIDNEQ(*i.ClickIDNEQ))
+	}
+	if len(i.ClickIDIn) > 0 {
+		predicates = append(predicates, conversion.ClickIDIn(i.ClickIDIn...))
+	}
+	if len(i.ClickIDNotIn) > 0 {
+		predicates = append(predicates, conversion.ClickIDNotIn(i.ClickIDNotIn...))
+	}
+	if i.ClickIDGT != nil {
+		predicates = append(predicates, conversion.ClickIDGT(*i.ClickIDGT))
+	}
+	if i.ClickIDGTE != nil {
+		predicates = append(predicates, conversion.ClickIDGTE(*i.ClickIDGTE))
+	}
+	if i.ClickIDLT != nil {
+		predicates = append(predicates, conversion.ClickIDLT(*i.ClickIDLT))
+	}
+	if i.ClickIDLTE != nil {
+		predicates = append(predicates, conversion.ClickIDLTE(*i.ClickIDLTE))
+	}
+	if i.ClickIDContains != nil {
+		predicates = append(predicates, conversion.ClickIDContains(*i.ClickIDContains))
+	}
+	if i.ClickIDHasPrefix != nil {
+		predicates = append(predicates, conversion.ClickIDHasPrefix(*i.ClickIDHasPrefix))
+	}
+	if i.ClickIDHasSuffix != nil {
+		predicates = append(predicates, conversion.ClickIDHasSuffix(*i.ClickIDHasSuffix))
+	}
+	if i.ClickIDIsNil {
+		predicates = append(predicates, conversion.ClickIDIsNil())
+	}
+	if i.ClickIDNotNil {
+		predicates = append(predicates, conversion.ClickIDNotNil())
+	}
+	if i.ClickIDEqualFold != nil {
+		predicates = append(predicates, conversion.ClickIDEqualFold(*i.ClickIDEqualFold))
+	}
+	if i.ClickIDContainsFold != nil {
+		predicates = append(predicates, conversion.ClickIDContainsFold(*i.ClickIDContainsFold))
+	}
+	if i.TransactionID != nil {
+		predicates = append(predicates, conversion.TransactionIDEQ(*i.TransactionID))
+	}
+	if i.TransactionIDNEQ != nil {
+		predicates = append(predicates, conversion.TransactionIDNEQ(*i.TransactionIDNEQ))
+	}
+	if len(i.TransactionIDIn) > 0 {
+		predicates = append(predicates, conversion.TransactionIDIn(i.TransactionIDIn...))
+	}
+	if len(i.TransactionIDNotIn) > 0 {
+		predicates = append(predicates, conversion.TransactionIDNotIn(i.TransactionIDNotIn...))
+	}
+	if i.TransactionIDGT != nil {
+		predicates = append(predicates, conversion.TransactionIDGT(*i.TransactionIDGT))
+	}
+	if i.TransactionIDGTE != nil {
+		predicates = append(predicates, conversion.TransactionIDGTE(*i.TransactionIDGTE))
+	}
+	if i.TransactionIDLT != nil {
+		predicates = append(predicates, conversion.TransactionIDLT(*i.TransactionIDLT))
+	}
+	if i.TransactionIDLTE != nil {
+		predicates = append(predicates, conversion.TransactionIDLTE(*i.TransactionIDLTE))
+	}
+	if i.TransactionIDContains != nil {
+		predicates = append(predicates, conversion.TransactionIDContains(*i.TransactionIDContains))
+	}
+	if i.TransactionIDHasPrefix != nil {
+		predicates = append(predicates, conversion.TransactionIDHasPrefix(*i.TransactionIDHasPrefix))
+	}
+	if i.TransactionIDHasSuffix != nil {
+		predicates = append(predicates, conversion.TransactionIDHasSuffix(*i.TransactionIDHasSuffix))
+	}
+	if i.TransactionIDIsNil {
+		predicates = append(predicates, conversion.TransactionIDIsNil())
+	}
+	if i.TransactionIDNotNil {
+		predicates = append(predicates, conversion.TransactionIDNotNil())
+	}
+	if i.TransactionIDEqualFold != nil {
+		predicates = append(predicates, conversion.TransactionIDEqualFold(*i.TransactionIDEqualFold))
+	}
+	if i.TransactionIDContainsFold != nil {
+		predicates = append(predicates, conversion.TransactionIDContainsFold(*i.TransactionIDContainsFold))
+	}
+	if i.ReversalReason != nil {
+		predicates = append(predicates, conversion.ReversalReasonEQ(*i.ReversalReason))
+	}
+	if i.ReversalReasonNEQ != nil {
+		predicates = append(predicates, conversion.ReversalReasonNEQ(*i.ReversalReasonNEQ))
+	}
+	if len(i.ReversalReasonIn) > 0 {
+		predicates = append(predicates, conversion.ReversalReasonIn(i.ReversalReasonIn...))
+	}
+	if len(i.ReversalReasonNotIn) > 0 {
+		predicates = append(predicates, conversion.ReversalReasonNotIn(i.ReversalReasonNotIn...))
+	}
+	if i.ReversalReasonGT != nil {
+		predicates = append(predicates, conversion.ReversalReasonGT(*i.ReversalReasonGT))
+	}
+	if i.ReversalReasonGTE != nil {
+		predicates = append(predicates, conversion.ReversalReasonGTE(*i.ReversalReasonGTE))
+	}
+	if i.ReversalReasonLT != nil {
+		predicates = append(predicates, conversion.ReversalReasonLT(*i.ReversalReasonLT))
+	}
+	if i.ReversalReasonLTE != nil {
+		predicates = append(predicates, conversion.ReversalReasonLTE(*i.ReversalReasonLTE))
+	}
+	if i.ReversalReasonContains != nil {
+		predicates = append(predicates, conversion.ReversalReasonContains(*i.ReversalReasonContains))
+	}
+	if i.ReversalReasonHasPrefix != nil {
+		predicates = append(predicates, conversion.ReversalReasonHasPrefix(*i.ReversalReasonHasPrefix))
+	}
+	if i.ReversalReasonHasSuffix != nil {
+		predicates = append(predicates, conversion.ReversalReasonHasSuffix(*i.ReversalReasonHasSuffix))
+	}
+	if i.ReversalReasonEqualFold != nil {
+		predicates = append(predicates, conversion.ReversalReasonEqualFold(*i.ReversalReasonEqualFold))
+	}
+	if i.ReversalReasonContainsFold != nil {
+		predicates = append(predicates, conversion.ReversalReasonContainsFold(*i.ReversalReasonContainsFold))
+	}
+	if i.ReversedAt != nil {
+		predicates = append(predicates, conversion.ReversedAtEQ(*i.ReversedAt))
+	}
+	if i.ReversedAtNEQ != nil {
+		predicates = append(predicates, conversion.ReversedAtNEQ(*i.ReversedAtNEQ))
+	}
+	if len(i.ReversedAtIn) > 0 {
+		predicates = append(predicates, conversion.ReversedAtIn(i.ReversedAtIn...))
+	}
+	if len(i.ReversedAtNotIn) > 0 {
+		predicates = append(predicates, conversion.ReversedAtNotIn(i.ReversedAtNotIn...))
+	}
+	if i.ReversedAtGT != nil {
+		predicates = append(predicates, conversion.ReversedAtGT(*i.ReversedAtGT))
+	}
+	if i.ReversedAtGTE != nil {
+		predicates = append(predicates, conversion.ReversedAtGTE(*i.ReversedAtGTE))
+	}
+	if i.ReversedAtLT != nil {
+		predicates = append(predicates, conversion.ReversedAtLT(*i.ReversedAtLT))
+	}
+	if i.ReversedAtLTE != nil {
+		predicates = append(predicates, conversion.ReversedAtLTE(*i.ReversedAtLTE))
+	}
+	if i.ReversedAtIsNil {
+		predicates = append(predicates, conversion.ReversedAtIsNil())
+	}
+	if i.ReversedAtNotNil {
+		predicates = append(predicates, conversion.ReversedAtNotNil())
 	}
 	if i.Currency != nil {
 		predicates = append(predicates, conversion.CurrencyEQ(*i.Currency))
@@ -4121,6 +4512,21 @@ type PayoutWhereInput struct {
 	InfluencerIDEqualFold    *pulid.ID  `json:"influencerIDEqualFold,omitempty"`
 	InfluencerIDContainsFold *pulid.ID  `json:"influencerIDContainsFold,omitempty"`
 
+	// "run_id" field predicates.
+	RunID             *pulid.ID  `json:"runID,omitempty"`
+	RunIDNEQ          *pulid.ID  `json:"runIDNEQ,omitempty"`
+	RunIDIn           []pulid.ID `json:"runIDIn,omitempty"`
+	RunIDNotIn        []pulid.ID `json:"runIDNotIn,omitempty"`
+	RunIDGT           *pulid.ID  `json:"runIDGT,omitempty"`
+	RunIDGTE          *pulid.ID  `json:"runIDGTE,omitempty"`
+	RunIDLT           *pulid.ID  `json:"runIDLT,omitempty"`
+	RunIDLTE          *pulid.ID  `json:"runIDLTE,omitempty"`
+	RunIDContains     *pulid.ID  `json:"runIDContains,omitempty"`
+	RunIDHasPrefix    *pulid.ID  `json:"runIDHasPrefix,omitempty"`
+	RunIDHasSuffix    *pulid.ID  `json:"runIDHasSuffix,omitempty"`
+	RunIDEqualFold    *pulid.ID  `json:"runIDEqualFold,omitempty"`
+	RunIDContainsFold *pulid.ID  `json:"runIDContainsFold,omitempty"`
+
 	// "run_key" field predicates.
 	RunKey             *string  `json:"runKey,omitempty"`
 	RunKeyNEQ          *string  `json:"runKeyNEQ,omitempty"`
@@ -4196,6 +4602,39 @@ type PayoutWhereInput struct {
 	FailureReasonHasSuffix    *string  `json:"failureReasonHasSuffix,omitempty"`
 	FailureReasonEqualFold    *string  `json:"failureReasonEqualFold,omitempty"`
 	FailureReasonContainsFold *string  `json:"failureReasonContainsFold,omitempty"`
+
+	// "transaction_id" field predicates.
+	TransactionID             *pulid.ID  `json:"transactionID,omitempty"`
+	TransactionIDNEQ          *pulid.ID  `json:"transactionIDNEQ,omitempty"`
+	TransactionIDIn           []pulid.ID `json:"transactionIDIn,omitempty"`
+	TransactionIDNotIn        []pulid.ID `json:"transactionIDNotIn,omitempty"`
+	TransactionIDGT           *pulid.ID  `json:"transactionIDGT,omitempty"`
+	TransactionIDGTE          *pulid.ID  `json:"transactionIDGTE,omitempty"`
+	TransactionIDLT           *pulid.ID  `json:"transactionIDLT,omitempty"`
+	TransactionIDLTE          *pulid.ID  `json:"transactionIDLTE,omitempty"`
+	TransactionIDContains     *pulid.ID  `json:"transactionIDContains,omitempty"`
+	TransactionIDHasPrefix    *pulid.ID  `json:"transactionIDHasPrefix,omitempty"`
+	TransactionIDHasSuffix    *pulid.ID  `json:"transactionIDHasSuffix,omitempty"`
+	TransactionIDIsNil        bool       `json:"transactionIDIsNil,omitempty"`
+	TransactionIDNotNil       bool       `json:"transactionIDNotNil,omitempty"`
+	TransactionIDEqualFold    *pulid.ID  `json:"transactionIDEqualFold,omitempty"`
+	TransactionIDContainsFold *pulid.ID  `json:"transactionIDContainsFold,omitempty"`
+
+	// "settled_at" field predicates.
+	SettledAt       *time.Time  `json:"settledAt,omitempty"`
+	SettledAtNEQ    *time.Time  `json:"settledAtNEQ,omitempty"`
+	SettledAtIn     []time.Time `json:"settledAtIn,omitempty"`
+	SettledAtNotIn  []time.Time `json:"settledAtNotIn,omitempty"`
+	SettledAtGT     *time.Time  `json:"settledAtGT,omitempty"`
+	SettledAtGTE    *time.Time  `json:"settledAtGTE,omitempty"`
+	SettledAtLT     *time.Time  `json:"settledAtLT,omitempty"`
+	SettledAtLTE    *time.Time  `json:"settledAtLTE,omitempty"`
+	SettledAtIsNil  bool        `json:"settledAtIsNil,omitempty"`
+	SettledAtNotNil bool        `json:"settledAtNotNil,omitempty"`
+
+	// "run" edge predicates.
+	HasRun     *bool                  `json:"hasRun,omitempty"`
+	HasRunWith []*PayoutRunWhereInput `json:"hasRunWith,omitempty"`
 }
 
 // AddPredicates adds custom predicates to the where input to be used during the filtering phase.
@@ -4355,6 +4794,45 @@ func (i *PayoutWhereInput) P() (predicate.Payout, error) {
 	}
 	if i.InfluencerIDContainsFold != nil {
 		predicates = append(predicates, payout.InfluencerIDContainsFold(*i.InfluencerIDContainsFold))
+	}
+	if i.RunID != nil {
+		predicates = append(predicates, payout.RunIDEQ(*i.RunID))
+	}
+	if i.RunIDNEQ != nil {
+		predicates = append(predicates, payout.RunIDNEQ(*i.RunIDNEQ))
+	}
+	if len(i.RunIDIn) > 0 {
+		predicates = append(predicates, payout.RunIDIn(i.RunIDIn...))
+	}
+	if len(i.RunIDNotIn) > 0 {
+		predicates = append(predicates, payout.RunIDNotIn(i.RunIDNotIn...))
+	}
+	if i.RunIDGT != nil {
+		predicates = append(predicates, payout.RunIDGT(*i.RunIDGT))
+	}
+	if i.RunIDGTE != nil {
+		predicates = append(predicates, payout.RunIDGTE(*i.RunIDGTE))
+	}
+	if i.RunIDLT != nil {
+		predicates = append(predicates, payout.RunIDLT(*i.RunIDLT))
+	}
+	if i.RunIDLTE != nil {
+		predicates = append(predicates, payout.RunIDLTE(*i.RunIDLTE))
+	}
+	if i.RunIDContains != nil {
+		predicates = append(predicates, payout.RunIDContains(*i.RunIDContains))
+	}
+	if i.RunIDHasPrefix != nil {
+		predicates = append(predicates, payout.RunIDHasPrefix(*i.RunIDHasPrefix))
+	}
+	if i.RunIDHasSuffix != nil {
+		predicates = append(predicates, payout.RunIDHasSuffix(*i.RunIDHasSuffix))
+	}
+	if i.RunIDEqualFold != nil {
+		predicates = append(predicates, payout.RunIDEqualFold(*i.RunIDEqualFold))
+	}
+	if i.RunIDContainsFold != nil {
+		predicates = append(predicates, payout.RunIDContainsFold(*i.RunIDContainsFold))
 	}
 	if i.RunKey != nil {
 		predicates = append(predicates, payout.RunKeyEQ(*i.RunKey))
@@ -4548,7 +5026,100 @@ func (i *PayoutWhereInput) P() (predicate.Payout, error) {
 	if i.FailureReasonContainsFold != nil {
 		predicates = append(predicates, payout.FailureReasonContainsFold(*i.FailureReasonContainsFold))
 	}
+	if i.TransactionID != nil {
+		predicates = append(predicates, payout.TransactionIDEQ(*i.TransactionID))
+	}
+	if i.TransactionIDNEQ != nil {
+		predicates = append(predicates, payout.TransactionIDNEQ(*i.TransactionIDNEQ))
+	}
+	if len(i.TransactionIDIn) > 0 {
+		predicates = append(predicates, payout.TransactionIDIn(i.TransactionIDIn...))
+	}
+	if len(i.TransactionIDNotIn) > 0 {
+		predicates = append(predicates, payout.TransactionIDNotIn(i.TransactionIDNotIn...))
+	}
+	if i.TransactionIDGT != nil {
+		predicates = append(predicates, payout.TransactionIDGT(*i.TransactionIDGT))
+	}
+	if i.TransactionIDGTE != nil {
+		predicates = append(predicates, payout.TransactionIDGTE(*i.TransactionIDGTE))
+	}
+	if i.TransactionIDLT != nil {
+		predicates = append(predicates, payout.TransactionIDLT(*i.TransactionIDLT))
+	}
+	if i.TransactionIDLTE != nil {
+		predicates = append(predicates, payout.TransactionIDLTE(*i.TransactionIDLTE))
+	}
+	if i.TransactionIDContains != nil {
+		predicates = append(predicates, payout.TransactionIDContains(*i.TransactionIDContains))
+	}
+	if i.TransactionIDHasPrefix != nil {
+		predicates = append(predicates, payout.TransactionIDHasPrefix(*i.TransactionIDHasPrefix))
+	}
+	if i.TransactionIDHasSuffix != nil {
+		predicates = append(predicates, payout.TransactionIDHasSuffix(*i.TransactionIDHasSuffix))
+	}
+	if i.TransactionIDIsNil {
+		predicates = append(predicates, payout.TransactionIDIsNil())
+	}
+	if i.TransactionIDNotNil {
+		predicates = append(predicates, payout.TransactionIDNotNil())
+	}
+	if i.TransactionIDEqualFold != nil {
+		predicates = append(predicates, payout.TransactionIDEqualFold(*i.TransactionIDEqualFold))
+	}
+	if i.TransactionIDContainsFold != nil {
+		predicates = append(predicates, payout.TransactionIDContainsFold(*i.TransactionIDContainsFold))
+	}
+	if i.SettledAt != nil {
+		predicates = append(predicates, payout.SettledAtEQ(*i.SettledAt))
+	}
+	if i.SettledAtNEQ != nil {
+		predicates = append(predicates, payout.SettledAtNEQ(*i.SettledAtNEQ))
+	}
+	if len(i.SettledAtIn) > 0 {
+		predicates = append(predicates, payout.SettledAtIn(i.SettledAtIn...))
+	}
+	if len(i.SettledAtNotIn) > 0 {
+		predicates = append(predicates, payout.SettledAtNotIn(i.SettledAtNotIn...))
+	}
+	if i.SettledAtGT != nil {
+		predicates = append(predicates, payout.SettledAtGT(*i.SettledAtGT))
+	}
+	if i.SettledAtGTE != nil {
+		predicates = append(predicates, payout.SettledAtGTE(*i.SettledAtGTE))
+	}
+	if i.SettledAtLT != nil {
+		predicates = append(predicates, payout.SettledAtLT(*i.SettledAtLT))
+	}
+	if i.SettledAtLTE != nil {
+		predicates = append(predicates, payout.SettledAtLTE(*i.SettledAtLTE))
+	}
+	if i.SettledAtIsNil {
+		predicates = append(predicates, payout.SettledAtIsNil())
+	}
+	if i.SettledAtNotNil {
+		predicates = append(predicates, payout.SettledAtNotNil())
+	}
 
+	if i.HasRun != nil {
+		p := payout.HasRun()
+		if !*i.HasRun {
+			p = payout.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasRunWith) > 0 {
+		with := make([]predicate.PayoutRun, 0, len(i.HasRunWith))
+		for _, w := range i.HasRunWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasRunWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, payout.HasRunWith(with...))
+	}
 	switch len(predicates) {
 	case 0:
 		return nil, ErrEmptyPayoutWhereInput
@@ -4556,6 +5127,396 @@ func (i *PayoutWhereInput) P() (predicate.Payout, error) {
 		return predicates[0], nil
 	default:
 		return payout.And(predicates...), nil
+	}
+}
+
+// PayoutRunWhereInput represents a where input for filtering PayoutRun queries.
+type PayoutRunWhereInput struct {
+	Predicates []predicate.PayoutRun  `json:"-"`
+	Not        *PayoutRunWhereInput   `json:"not,omitempty"`
+	Or         []*PayoutRunWhereInput `json:"or,omitempty"`
+	And        []*PayoutRunWhereInput `json:"and,omitempty"`
+
+	// "id" field predicates.
+	ID      *pulid.ID  `json:"id,omitempty"`
+	IDNEQ   *pulid.ID  `json:"idNEQ,omitempty"`
+	IDIn    []pulid.ID `json:"idIn,omitempty"`
+	IDNotIn []pulid.ID `json:"idNotIn,omitempty"`
+	IDGT    *pulid.ID  `json:"idGT,omitempty"`
+	IDGTE   *pulid.ID  `json:"idGTE,omitempty"`
+	IDLT    *pulid.ID  `json:"idLT,omitempty"`
+	IDLTE   *pulid.ID  `json:"idLTE,omitempty"`
+
+	// "created_at" field predicates.
+	CreatedAt      *time.Time  `json:"createdAt,omitempty"`
+	CreatedAtNEQ   *time.Time  `json:"createdAtNEQ,omitempty"`
+	CreatedAtIn    []time.Time `json:"createdAtIn,omitempty"`
+	CreatedAtNotIn []time.Time `json:"createdAtNotIn,omitempty"`
+	CreatedAtGT    *time.Time  `json:"createdAtGT,omitempty"`
+	CreatedAtGTE   *time.Time  `json:"createdAtGTE,omitempty"`
+	CreatedAtLT    *time.Time  `json:"createdAtLT,omitempty"`
+	CreatedAtLTE   *time.Time  `json:"createdAtLTE,omitempty"`
+
+	// "idempotency_key" field predicates.
+	IdempotencyKey             *string  `json:"idempotencyKey,omitempty"`
+	IdempotencyKeyNEQ          *string  `json:"idempotencyKeyNEQ,omitempty"`
+	IdempotencyKeyIn           []string `json:"idempotencyKeyIn,omitempty"`
+	IdempotencyKeyNotIn        []string `json:"idempotencyKeyNotIn,omitempty"`
+	IdempotencyKeyGT           *string  `json:"idempotencyKeyGT,omitempty"`
+	IdempotencyKeyGTE          *string  `json:"idempotencyKeyGTE,omitempty"`
+	IdempotencyKeyLT           *string  `json:"idempotencyKeyLT,omitempty"`
+	IdempotencyKeyLTE          *string  `json:"idempotencyKeyLTE,omitempty"`
+	IdempotencyKeyContains     *string  `json:"idempotencyKeyContains,omitempty"`
+	IdempotencyKeyHasPrefix    *string  `json:"idempotencyKeyHasPrefix,omitempty"`
+	IdempotencyKeyHasSuffix    *string  `json:"idempotencyKeyHasSuffix,omitempty"`
+	IdempotencyKeyEqualFold    *string  `json:"idempotencyKeyEqualFold,omitempty"`
+	IdempotencyKeyContainsFold *string  `json:"idempotencyKeyContainsFold,omitempty"`
+
+	// "currency" field predicates.
+	Currency             *string  `json:"currency,omitempty"`
+	CurrencyNEQ          *string  `json:"currencyNEQ,omitempty"`
+	CurrencyIn           []string `json:"currencyIn,omitempty"`
+	CurrencyNotIn        []string `json:"currencyNotIn,omitempty"`
+	CurrencyGT           *string  `json:"currencyGT,omitempty"`
+	CurrencyGTE          *string  `json:"currencyGTE,omitempty"`
+	CurrencyLT           *string  `json:"currencyLT,omitempty"`
+	CurrencyLTE          *string  `json:"currencyLTE,omitempty"`
+	CurrencyContains     *string  `json:"currencyContains,omitempty"`
+	CurrencyHasPrefix    *string  `json:"currencyHasPrefix,omitempty"`
+	CurrencyHasSuffix    *string  `json:"currencyHasSuffix,omitempty"`
+	CurrencyEqualFold    *string  `json:"currencyEqualFold,omitempty"`
+	CurrencyContainsFold *string  `json:"currencyContainsFold,omitempty"`
+
+	// "minimum_minor" field predicates.
+	MinimumMinor      *int64  `json:"minimumMinor,omitempty"`
+	MinimumMinorNEQ   *int64  `json:"minimumMinorNEQ,omitempty"`
+	MinimumMinorIn    []int64 `json:"minimumMinorIn,omitempty"`
+	MinimumMinorNotIn []int64 `json:"minimumMinorNotIn,omitempty"`
+	MinimumMinorGT    *int64  `json:"minimumMinorGT,omitempty"`
+	MinimumMinorGTE   *int64  `json:"minimumMinorGTE,omitempty"`
+	MinimumMinorLT    *int64  `json:"minimumMinorLT,omitempty"`
+	MinimumMinorLTE   *int64  `json:"minimumMinorLTE,omitempty"`
+
+	// "total_minor" field predicates.
+	TotalMinor      *int64  `json:"totalMinor,omitempty"`
+	TotalMinorNEQ   *int64  `json:"totalMinorNEQ,omitempty"`
+	TotalMinorIn    []int64 `json:"totalMinorIn,omitempty"`
+	TotalMinorNotIn []int64 `json:"totalMinorNotIn,omitempty"`
+	TotalMinorGT    *int64  `json:"totalMinorGT,omitempty"`
+	TotalMinorGTE   *int64  `json:"totalMinorGTE,omitempty"`
+	TotalMinorLT    *int64  `json:"totalMinorLT,omitempty"`
+	TotalMinorLTE   *int64  `json:"totalMinorLTE,omitempty"`
+
+	// "count" field predicates.
+	Count      *int  `json:"count,omitempty"`
+	CountNEQ   *int  `json:"countNEQ,omitempty"`
+	CountIn    []int `json:"countIn,omitempty"`
+	CountNotIn []int `json:"countNotIn,omitempty"`
+	CountGT    *int  `json:"countGT,omitempty"`
+	CountGTE   *int  `json:"countGTE,omitempty"`
+	CountLT    *int  `json:"countLT,omitempty"`
+	CountLTE   *int  `json:"countLTE,omitempty"`
+
+	// "payouts" edge predicates.
+	HasPayouts     *bool               `json:"hasPayouts,omitempty"`
+	HasPayoutsWith []*PayoutWhereInput `json:"hasPayoutsWith,omitempty"`
+}
+
+// AddPredicates adds custom predicates to the where input to be used during the filtering phase.
+func (i *PayoutRunWhereInput) AddPredicates(predicates ...predicate.PayoutRun) {
+	i.Predicates = append(i.Predicates, predicates...)
+}
+
+// Filter applies the PayoutRunWhereInput filter on the PayoutRunQuery builder.
+func (i *PayoutRunWhereInput) Filter(q *PayoutRunQuery) (*PayoutRunQuery, error) {
+	if i == nil {
+		return q, nil
+	}
+	p, err := i.P()
+	if err != nil {
+		if err == ErrEmptyPayoutRunWhereInput {
+			return q, nil
+		}
+		return nil, err
+	}
+	return q.Where(p), nil
+}
+
+// ErrEmptyPayoutRunWhereInput is returned in case the PayoutRunWhereInput is empty.
+var ErrEmptyPayoutRunWhereInput = errors.New("ent: empty predicate PayoutRunWhereInput")
+
+// P returns a predicate for filtering payoutruns.
+// An error is returned if the input is empty or invalid.
+func (i *PayoutRunWhereInput) P() (predicate.PayoutRun, error) {
+	var predicates []predicate.PayoutRun
+	if i.Not != nil {
+		p, err := i.Not.P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'not'", err)
+		}
+		predicates = append(predicates, payoutrun.Not(p))
+	}
+	switch n := len(i.Or); {
+	case n == 1:
+		p, err := i.Or[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'or'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		or := make([]predicate.PayoutRun, 0, n)
+		for _, w := range i.Or {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'or'", err)
+			}
+			or = append(or, p)
+		}
+		predicates = append(predicates, payoutrun.Or(or...))
+	}
+	switch n := len(i.And); {
+	case n == 1:
+		p, err := i.And[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'and'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		and := make([]predicate.PayoutRun, 0, n)
+		for _, w := range i.And {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'and'", err)
+			}
+			and = append(and, p)
+		}
+		predicates = append(predicates, payoutrun.And(and...))
+	}
+	predicates = append(predicates, i.Predicates...)
+	if i.ID != nil {
+		predicates = append(predicates, payoutrun.IDEQ(*i.ID))
+	}
+	if i.IDNEQ != nil {
+		predicates = append(predicates, payoutrun.IDNEQ(*i.IDNEQ))
+	}
+	if len(i.IDIn) > 0 {
+		predicates = append(predicates, payoutrun.IDIn(i.IDIn...))
+	}
+	if len(i.IDNotIn) > 0 {
+		predicates = append(predicates, payoutrun.IDNotIn(i.IDNotIn...))
+	}
+	if i.IDGT != nil {
+		predicates = append(predicates, payoutrun.IDGT(*i.IDGT))
+	}
+	if i.IDGTE != nil {
+		predicates = append(predicates, payoutrun.IDGTE(*i.IDGTE))
+	}
+	if i.IDLT != nil {
+		predicates = append(predicates, payoutrun.IDLT(*i.IDLT))
+	}
+	if i.IDLTE != nil {
+		predicates = append(predicates, payoutrun.IDLTE(*i.IDLTE))
+	}
+	if i.CreatedAt != nil {
+		predicates = append(predicates, payoutrun.CreatedAtEQ(*i.CreatedAt))
+	}
+	if i.CreatedAtNEQ != nil {
+		predicates = append(predicates, payoutrun.CreatedAtNEQ(*i.CreatedAtNEQ))
+	}
+	if len(i.CreatedAtIn) > 0 {
+		predicates = append(predicates, payoutrun.CreatedAtIn(i.CreatedAtIn...))
+	}
+	if len(i.CreatedAtNotIn) > 0 {
+		predicates = append(predicates, payoutrun.CreatedAtNotIn(i.CreatedAtNotIn...))
+	}
+	if i.CreatedAtGT != nil {
+		predicates = append(predicates, payoutrun.CreatedAtGT(*i.CreatedAtGT))
+	}
+	if i.CreatedAtGTE != nil {
+		predicates = append(predicates, payoutrun.CreatedAtGTE(*i.CreatedAtGTE))
+	}
+	if i.CreatedAtLT != nil {
+		predicates = append(predicates, payoutrun.CreatedAtLT(*i.CreatedAtLT))
+	}
+	if i.CreatedAtLTE != nil {
+		predicates = append(predicates, payoutrun.CreatedAtLTE(*i.CreatedAtLTE))
+	}
+	if i.IdempotencyKey != nil {
+		predicates = append(predicates, payoutrun.IdempotencyKeyEQ(*i.IdempotencyKey))
+	}
+	if i.IdempotencyKeyNEQ != nil {
+		predicates = append(predicates, payoutrun.IdempotencyKeyNEQ(*i.IdempotencyKeyNEQ))
+	}
+	if len(i.IdempotencyKeyIn) > 0 {
+		predicates = append(predicates, payoutrun.IdempotencyKeyIn(i.IdempotencyKeyIn...))
+	}
+	if len(i.IdempotencyKeyNotIn) > 0 {
+		predicates = append(predicates, payoutrun.IdempotencyKeyNotIn(i.IdempotencyKeyNotIn...))
+	}
+	if i.IdempotencyKeyGT != nil {
+		predicates = append(predicates, payoutrun.IdempotencyKeyGT(*i.IdempotencyKeyGT))
+	}
+	if i.IdempotencyKeyGTE != nil {
+		predicates = append(predicates, payoutrun.IdempotencyKeyGTE(*i.IdempotencyKeyGTE))
+	}
+	if i.IdempotencyKeyLT != nil {
+		predicates = append(predicates, payoutrun.IdempotencyKeyLT(*i.IdempotencyKeyLT))
+	}
+	if i.IdempotencyKeyLTE != nil {
+		predicates = append(predicates, payoutrun.IdempotencyKeyLTE(*i.IdempotencyKeyLTE))
+	}
+	if i.IdempotencyKeyContains != nil {
+		predicates = append(predicates, payoutrun.IdempotencyKeyContains(*i.IdempotencyKeyContains))
+	}
+	if i.IdempotencyKeyHasPrefix != nil {
+		predicates = append(predicates, payoutrun.IdempotencyKeyHasPrefix(*i.IdempotencyKeyHasPrefix))
+	}
+	if i.IdempotencyKeyHasSuffix != nil {
+		predicates = append(predicates, payoutrun.IdempotencyKeyHasSuffix(*i.IdempotencyKeyHasSuffix))
+	}
+	if i.IdempotencyKeyEqualFold != nil {
+		predicates = append(predicates, payoutrun.IdempotencyKeyEqualFold(*i.IdempotencyKeyEqualFold))
+	}
+	if i.IdempotencyKeyContainsFold != nil {
+		predicates = append(predicates, payoutrun.IdempotencyKeyContainsFold(*i.IdempotencyKeyContainsFold))
+	}
+	if i.Currency != nil {
+		predicates = append(predicates, payoutrun.CurrencyEQ(*i.Currency))
+	}
+	if i.CurrencyNEQ != nil {
+		predicates = append(predicates, payoutrun.CurrencyNEQ(*i.CurrencyNEQ))
+	}
+	if len(i.CurrencyIn) > 0 {
+		predicates = append(predicates, payoutrun.CurrencyIn(i.CurrencyIn...))
+	}
+	if len(i.CurrencyNotIn) > 0 {
+		predicates = append(predicates, payoutrun.CurrencyNotIn(i.CurrencyNotIn...))
+	}
+	if i.CurrencyGT != nil {
+		predicates = append(predicates, payoutrun.CurrencyGT(*i.CurrencyGT))
+	}
+	if i.CurrencyGTE != nil {
+		predicates = append(predicates, payoutrun.CurrencyGTE(*i.CurrencyGTE))
+	}
+	if i.CurrencyLT != nil {
+		predicates = append(predicates, payoutrun.CurrencyLT(*i.CurrencyLT))
+	}
+	if i.CurrencyLTE != nil {
+		predicates = append(predicates, payoutrun.CurrencyLTE(*i.CurrencyLTE))
+	}
+	if i.CurrencyContains != nil {
+		predicates = append(predicates, payoutrun.CurrencyContains(*i.CurrencyContains))
+	}
+	if i.CurrencyHasPrefix != nil {
+		predicates = append(predicates, payoutrun.CurrencyHasPrefix(*i.CurrencyHasPrefix))
+	}
+	if i.CurrencyHasSuffix != nil {
+		predicates = append(predicates, payoutrun.CurrencyHasSuffix(*i.CurrencyHasSuffix))
+	}
+	if i.CurrencyEqualFold != nil {
+		predicates = append(predicates, payoutrun.CurrencyEqualFold(*i.CurrencyEqualFold))
+	}
+	if i.CurrencyContainsFold != nil {
+		predicates = append(predicates, payoutrun.CurrencyContainsFold(*i.CurrencyContainsFold))
+	}
+	if i.MinimumMinor != nil {
+		predicates = append(predicates, payoutrun.MinimumMinorEQ(*i.MinimumMinor))
+	}
+	if i.MinimumMinorNEQ != nil {
+		predicates = append(predicates, payoutrun.MinimumMinorNEQ(*i.MinimumMinorNEQ))
+	}
+	if len(i.MinimumMinorIn) > 0 {
+		predicates = append(predicates, payoutrun.MinimumMinorIn(i.MinimumMinorIn...))
+	}
+	if len(i.MinimumMinorNotIn) > 0 {
+		predicates = append(predicates, payoutrun.MinimumMinorNotIn(i.MinimumMinorNotIn...))
+	}
+	if i.MinimumMinorGT != nil {
+		predicates = append(predicates, payoutrun.MinimumMinorGT(*i.MinimumMinorGT))
+	}
+	if i.MinimumMinorGTE != nil {
+		predicates = append(predicates, payoutrun.MinimumMinorGTE(*i.MinimumMinorGTE))
+	}
+	if i.MinimumMinorLT != nil {
+		predicates = append(predicates, payoutrun.MinimumMinorLT(*i.MinimumMinorLT))
+	}
+	if i.MinimumMinorLTE != nil {
+		predicates = append(predicates, payoutrun.MinimumMinorLTE(*i.MinimumMinorLTE))
+	}
+	if i.TotalMinor != nil {
+		predicates = append(predicates, payoutrun.TotalMinorEQ(*i.TotalMinor))
+	}
+	if i.TotalMinorNEQ != nil {
+		predicates = append(predicates, payoutrun.TotalMinorNEQ(*i.TotalMinorNEQ))
+	}
+	if len(i.TotalMinorIn) > 0 {
+		predicates = append(predicates, payoutrun.TotalMinorIn(i.TotalMinorIn...))
+	}
+	if len(i.TotalMinorNotIn) > 0 {
+		predicates = append(predicates, payoutrun.TotalMinorNotIn(i.TotalMinorNotIn...))
+	}
+	if i.TotalMinorGT != nil {
+		predicates = append(predicates, payoutrun.TotalMinorGT(*i.TotalMinorGT))
+	}
+	if i.TotalMinorGTE != nil {
+		predicates = append(predicates, payoutrun.TotalMinorGTE(*i.TotalMinorGTE))
+	}
+	if i.TotalMinorLT != nil {
+		predicates = append(predicates, payoutrun.TotalMinorLT(*i.TotalMinorLT))
+	}
+	if i.TotalMinorLTE != nil {
+		predicates = append(predicates, payoutrun.TotalMinorLTE(*i.TotalMinorLTE))
+	}
+	if i.Count != nil {
+		predicates = append(predicates, payoutrun.CountEQ(*i.Count))
+	}
+	if i.CountNEQ != nil {
+		predicates = append(predicates, payoutrun.CountNEQ(*i.CountNEQ))
+	}
+	if len(i.CountIn) > 0 {
+		predicates = append(predicates, payoutrun.CountIn(i.CountIn...))
+	}
+	if len(i.CountNotIn) > 0 {
+		predicates = append(predicates, payoutrun.CountNotIn(i.CountNotIn...))
+	}
+	if i.CountGT != nil {
+		predicates = append(predicates, payoutrun.CountGT(*i.CountGT))
+	}
+	if i.CountGTE != nil {
+		predicates = append(predicates, payoutrun.CountGTE(*i.CountGTE))
+	}
+	if i.CountLT != nil {
+		predicates = append(predicates, payoutrun.CountLT(*i.CountLT))
+	}
+	if i.CountLTE != nil {
+		predicates = append(predicates, payoutrun.CountLTE(*i.CountLTE))
+	}
+
+	if i.HasPayouts != nil {
+		p := payoutrun.HasPayouts()
+		if !*i.HasPayouts {
+			p = payoutrun.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasPayoutsWith) > 0 {
+		with := make([]predicate.Payout, 0, len(i.HasPayoutsWith))
+		for _, w := range i.HasPayoutsWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasPayoutsWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, payoutrun.HasPayoutsWith(with...))
+	}
+	switch len(predicates) {
+	case 0:
+		return nil, ErrEmptyPayoutRunWhereInput
+	case 1:
+		return predicates[0], nil
+	default:
+		return payoutrun.And(predicates...), nil
 	}
 }
 
@@ -4655,6 +5616,21 @@ type ProductWhereInput struct {
 	CategoryHasSuffix    *string  `json:"categoryHasSuffix,omitempty"`
 	CategoryEqualFold    *string  `json:"categoryEqualFold,omitempty"`
 	CategoryContainsFold *string  `json:"categoryContainsFold,omitempty"`
+
+	// "url" field predicates.
+	URL             *string  `json:"url,omitempty"`
+	URLNEQ          *string  `json:"urlNEQ,omitempty"`
+	URLIn           []string `json:"urlIn,omitempty"`
+	URLNotIn        []string `json:"urlNotIn,omitempty"`
+	URLGT           *string  `json:"urlGT,omitempty"`
+	URLGTE          *string  `json:"urlGTE,omitempty"`
+	URLLT           *string  `json:"urlLT,omitempty"`
+	URLLTE          *string  `json:"urlLTE,omitempty"`
+	URLContains     *string  `json:"urlContains,omitempty"`
+	URLHasPrefix    *string  `json:"urlHasPrefix,omitempty"`
+	URLHasSuffix    *string  `json:"urlHasSuffix,omitempty"`
+	URLEqualFold    *string  `json:"urlEqualFold,omitempty"`
+	URLContainsFold *string  `json:"urlContainsFold,omitempty"`
 
 	// "partner" edge predicates.
 	HasPartner     *bool                `json:"hasPartner,omitempty"`
@@ -4963,6 +5939,45 @@ func (i *ProductWhereInput) P() (predicate.Product, error) {
 	}
 	if i.CategoryContainsFold != nil {
 		predicates = append(predicates, product.CategoryContainsFold(*i.CategoryContainsFold))
+	}
+	if i.URL != nil {
+		predicates = append(predicates, product.URLEQ(*i.URL))
+	}
+	if i.URLNEQ != nil {
+		predicates = append(predicates, product.URLNEQ(*i.URLNEQ))
+	}
+	if len(i.URLIn) > 0 {
+		predicates = append(predicates, product.URLIn(i.URLIn...))
+	}
+	if len(i.URLNotIn) > 0 {
+		predicates = append(predicates, product.URLNotIn(i.URLNotIn...))
+	}
+	if i.URLGT != nil {
+		predicates = append(predicates, product.URLGT(*i.URLGT))
+	}
+	if i.URLGTE != nil {
+		predicates = append(predicates, product.URLGTE(*i.URLGTE))
+	}
+	if i.URLLT != nil {
+		predicates = append(predicates, product.URLLT(*i.URLLT))
+	}
+	if i.URLLTE != nil {
+		predicates = append(predicates, product.URLLTE(*i.URLLTE))
+	}
+	if i.URLContains != nil {
+		predicates = append(predicates, product.URLContains(*i.URLContains))
+	}
+	if i.URLHasPrefix != nil {
+		predicates = append(predicates, product.URLHasPrefix(*i.URLHasPrefix))
+	}
+	if i.URLHasSuffix != nil {
+		predicates = append(predicates, product.URLHasSuffix(*i.URLHasSuffix))
+	}
+	if i.URLEqualFold != nil {
+		predicates = append(predicates, product.URLEqualFold(*i.URLEqualFold))
+	}
+	if i.URLContainsFold != nil {
+		predicates = append(predicates, product.URLContainsFold(*i.URLContainsFold))
 	}
 
 	if i.HasPartner != nil {

@@ -50,6 +50,20 @@ func (_c *LedgerEntryCreate) SetCurrency(v string) *LedgerEntryCreate {
 	return _c
 }
 
+// SetKind sets the "kind" field.
+func (_c *LedgerEntryCreate) SetKind(v string) *LedgerEntryCreate {
+	_c.mutation.SetKind(v)
+	return _c
+}
+
+// SetNillableKind sets the "kind" field if the given value is not nil.
+func (_c *LedgerEntryCreate) SetNillableKind(v *string) *LedgerEntryCreate {
+	if v != nil {
+		_c.SetKind(*v)
+	}
+	return _c
+}
+
 // SetCreatedAt sets the "created_at" field.
 func (_c *LedgerEntryCreate) SetCreatedAt(v time.Time) *LedgerEntryCreate {
 	_c.mutation.SetCreatedAt(v)
@@ -123,6 +137,10 @@ func (_c *LedgerEntryCreate) ExecX(ctx context.Context) {
 
 // defaults sets the default values of the builder before save.
 func (_c *LedgerEntryCreate) defaults() {
+	if _, ok := _c.mutation.Kind(); !ok {
+		v := ledgerentry.DefaultKind
+		_c.mutation.SetKind(v)
+	}
 	if _, ok := _c.mutation.CreatedAt(); !ok {
 		v := ledgerentry.DefaultCreatedAt()
 		_c.mutation.SetCreatedAt(v)
@@ -150,6 +168,14 @@ func (_c *LedgerEntryCreate) check() error {
 	if v, ok := _c.mutation.Currency(); ok {
 		if err := ledgerentry.CurrencyValidator(v); err != nil {
 			return &ValidationError{Name: "currency", err: fmt.Errorf(`ent: validator failed for field "LedgerEntry.currency": %w`, err)}
+		}
+	}
+	if _, ok := _c.mutation.Kind(); !ok {
+		return &ValidationError{Name: "kind", err: errors.New(`ent: missing required field "LedgerEntry.kind"`)}
+	}
+	if v, ok := _c.mutation.Kind(); ok {
+		if err := ledgerentry.KindValidator(v); err != nil {
+			return &ValidationError{Name: "kind", err: fmt.Errorf(`ent: validator failed for field "LedgerEntry.kind": %w`, err)}
 		}
 	}
 	if _, ok := _c.mutation.CreatedAt(); !ok {
@@ -209,6 +235,10 @@ func (_c *LedgerEntryCreate) createSpec() (*LedgerEntry, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.Currency(); ok {
 		_spec.SetField(ledgerentry.FieldCurrency, field.TypeString, value)
 		_node.Currency = value
+	}
+	if value, ok := _c.mutation.Kind(); ok {
+		_spec.SetField(ledgerentry.FieldKind, field.TypeString, value)
+		_node.Kind = value
 	}
 	if value, ok := _c.mutation.CreatedAt(); ok {
 		_spec.SetField(ledgerentry.FieldCreatedAt, field.TypeTime, value)
@@ -328,6 +358,9 @@ func (u *LedgerEntryUpsertOne) UpdateNewValues() *LedgerEntryUpsertOne {
 		}
 		if _, exists := u.create.mutation.Currency(); exists {
 			s.SetIgnore(ledgerentry.FieldCurrency)
+		}
+		if _, exists := u.create.mutation.Kind(); exists {
+			s.SetIgnore(ledgerentry.FieldKind)
 		}
 		if _, exists := u.create.mutation.CreatedAt(); exists {
 			s.SetIgnore(ledgerentry.FieldCreatedAt)
@@ -557,6 +590,9 @@ func (u *LedgerEntryUpsertBulk) UpdateNewValues() *LedgerEntryUpsertBulk {
 			}
 			if _, exists := b.mutation.Currency(); exists {
 				s.SetIgnore(ledgerentry.FieldCurrency)
+			}
+			if _, exists := b.mutation.Kind(); exists {
+				s.SetIgnore(ledgerentry.FieldKind)
 			}
 			if _, exists := b.mutation.CreatedAt(); exists {
 				s.SetIgnore(ledgerentry.FieldCreatedAt)

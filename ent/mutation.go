@@ -13,6 +13,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"github.com/limelight-hq/limelight/ent/ad"
 	"github.com/limelight-hq/limelight/ent/adevent"
+	"github.com/limelight-hq/limelight/ent/adstatdaily"
 	"github.com/limelight-hq/limelight/ent/apikey"
 	"github.com/limelight-hq/limelight/ent/campaign"
 	"github.com/limelight-hq/limelight/ent/content"
@@ -24,8 +25,10 @@ import (
 	"github.com/limelight-hq/limelight/ent/ledgeraccount"
 	"github.com/limelight-hq/limelight/ent/ledgerentry"
 	"github.com/limelight-hq/limelight/ent/ledgertransaction"
+	"github.com/limelight-hq/limelight/ent/linkclick"
 	"github.com/limelight-hq/limelight/ent/partner"
 	"github.com/limelight-hq/limelight/ent/payout"
+	"github.com/limelight-hq/limelight/ent/payoutrun"
 	"github.com/limelight-hq/limelight/ent/predicate"
 	"github.com/limelight-hq/limelight/ent/product"
 	"github.com/limelight-hq/limelight/ent/productlink"
@@ -33,6 +36,7 @@ import (
 	"github.com/limelight-hq/limelight/ent/schema"
 	"github.com/limelight-hq/limelight/ent/schema/pulid"
 	"github.com/limelight-hq/limelight/ent/tip"
+	"github.com/limelight-hq/limelight/ent/trackingkey"
 	"github.com/limelight-hq/limelight/ent/user"
 )
 
@@ -48,6 +52,7 @@ const (
 	TypeAPIKey            = "APIKey"
 	TypeAd                = "Ad"
 	TypeAdEvent           = "AdEvent"
+	TypeAdStatDaily       = "AdStatDaily"
 	TypeCampaign          = "Campaign"
 	TypeContent           = "Content"
 	TypeConversion        = "Conversion"
@@ -58,12 +63,15 @@ const (
 	TypeLedgerAccount     = "LedgerAccount"
 	TypeLedgerEntry       = "LedgerEntry"
 	TypeLedgerTransaction = "LedgerTransaction"
+	TypeLinkClick         = "LinkClick"
 	TypePartner           = "Partner"
 	TypePayout            = "Payout"
+	TypePayoutRun         = "PayoutRun"
 	TypeProduct           = "Product"
 	TypeProductLink       = "ProductLink"
 	TypeRankerModel       = "RankerModel"
 	TypeTip               = "Tip"
+	TypeTrackingKey       = "TrackingKey"
 	TypeUser              = "User"
 )
 
@@ -702,6 +710,12 @@ type AdMutation struct {
 	body            *string
 	target_url      *string
 	status          *ad.Status
+	impressions     *int64
+	addimpressions  *int64
+	clicks          *int64
+	addclicks       *int64
+	conversions     *int64
+	addconversions  *int64
 	clearedFields   map[string]struct{}
 	campaign        *pulid.ID
 	clearedcampaign bool
@@ -1030,6 +1044,174 @@ func (m *AdMutation) ResetStatus() {
 	m.status = nil
 }
 
+// SetImpressions sets the "impressions" field.
+func (m *AdMutation) SetImpressions(i int64) {
+	m.impressions = &i
+	m.addimpressions = nil
+}
+
+// Impressions returns the value of the "impressions" field in the mutation.
+func (m *AdMutation) Impressions() (r int64, exists bool) {
+	v := m.impressions
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldImpressions returns the old "impressions" field's value of the Ad entity.
+// If the Ad object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AdMutation) OldImpressions(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldImpressions is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldImpressions requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldImpressions: %w", err)
+	}
+	return oldValue.Impressions, nil
+}
+
+// AddImpressions adds i to the "impressions" field.
+func (m *AdMutation) AddImpressions(i int64) {
+	if m.addimpressions != nil {
+		*m.addimpressions += i
+	} else {
+		m.addimpressions = &i
+	}
+}
+
+// AddedImpressions returns the value that was added to the "impressions" field in this mutation.
+func (m *AdMutation) AddedImpressions() (r int64, exists bool) {
+	v := m.addimpressions
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetImpressions resets all changes to the "impressions" field.
+func (m *AdMutation) ResetImpressions() {
+	m.impressions = nil
+	m.addimpressions = nil
+}
+
+// SetClicks sets the "clicks" field.
+func (m *AdMutation) SetClicks(i int64) {
+	m.clicks = &i
+	m.addclicks = nil
+}
+
+// Clicks returns the value of the "clicks" field in the mutation.
+func (m *AdMutation) Clicks() (r int64, exists bool) {
+	v := m.clicks
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldClicks returns the old "clicks" field's value of the Ad entity.
+// If the Ad object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AdMutation) OldClicks(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldClicks is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldClicks requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldClicks: %w", err)
+	}
+	return oldValue.Clicks, nil
+}
+
+// AddClicks adds i to the "clicks" field.
+func (m *AdMutation) AddClicks(i int64) {
+	if m.addclicks != nil {
+		*m.addclicks += i
+	} else {
+		m.addclicks = &i
+	}
+}
+
+// AddedClicks returns the value that was added to the "clicks" field in this mutation.
+func (m *AdMutation) AddedClicks() (r int64, exists bool) {
+	v := m.addclicks
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetClicks resets all changes to the "clicks" field.
+func (m *AdMutation) ResetClicks() {
+	m.clicks = nil
+	m.addclicks = nil
+}
+
+// SetConversions sets the "conversions" field.
+func (m *AdMutation) SetConversions(i int64) {
+	m.conversions = &i
+	m.addconversions = nil
+}
+
+// Conversions returns the value of the "conversions" field in the mutation.
+func (m *AdMutation) Conversions() (r int64, exists bool) {
+	v := m.conversions
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldConversions returns the old "conversions" field's value of the Ad entity.
+// If the Ad object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AdMutation) OldConversions(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldConversions is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldConversions requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldConversions: %w", err)
+	}
+	return oldValue.Conversions, nil
+}
+
+// AddConversions adds i to the "conversions" field.
+func (m *AdMutation) AddConversions(i int64) {
+	if m.addconversions != nil {
+		*m.addconversions += i
+	} else {
+		m.addconversions = &i
+	}
+}
+
+// AddedConversions returns the value that was added to the "conversions" field in this mutation.
+func (m *AdMutation) AddedConversions() (r int64, exists bool) {
+	v := m.addconversions
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetConversions resets all changes to the "conversions" field.
+func (m *AdMutation) ResetConversions() {
+	m.conversions = nil
+	m.addconversions = nil
+}
+
 // ClearCampaign clears the "campaign" edge to the Campaign entity.
 func (m *AdMutation) ClearCampaign() {
 	m.clearedcampaign = true
@@ -1091,7 +1273,7 @@ func (m *AdMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *AdMutation) Fields() []string {
-	fields := make([]string, 0, 6)
+	fields := make([]string, 0, 9)
 	if m.created_at != nil {
 		fields = append(fields, ad.FieldCreatedAt)
 	}
@@ -1109,6 +1291,15 @@ func (m *AdMutation) Fields() []string {
 	}
 	if m.status != nil {
 		fields = append(fields, ad.FieldStatus)
+	}
+	if m.impressions != nil {
+		fields = append(fields, ad.FieldImpressions)
+	}
+	if m.clicks != nil {
+		fields = append(fields, ad.FieldClicks)
+	}
+	if m.conversions != nil {
+		fields = append(fields, ad.FieldConversions)
 	}
 	return fields
 }
@@ -1130,6 +1321,12 @@ func (m *AdMutation) Field(name string) (ent.Value, bool) {
 		return m.TargetURL()
 	case ad.FieldStatus:
 		return m.Status()
+	case ad.FieldImpressions:
+		return m.Impressions()
+	case ad.FieldClicks:
+		return m.Clicks()
+	case ad.FieldConversions:
+		return m.Conversions()
 	}
 	return nil, false
 }
@@ -1151,6 +1348,12 @@ func (m *AdMutation) OldField(ctx context.Context, name string) (ent.Value, erro
 		return m.OldTargetURL(ctx)
 	case ad.FieldStatus:
 		return m.OldStatus(ctx)
+	case ad.FieldImpressions:
+		return m.OldImpressions(ctx)
+	case ad.FieldClicks:
+		return m.OldClicks(ctx)
+	case ad.FieldConversions:
+		return m.OldConversions(ctx)
 	}
 	return nil, fmt.Errorf("unknown Ad field %s", name)
 }
@@ -1202,6 +1405,27 @@ func (m *AdMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetStatus(v)
 		return nil
+	case ad.FieldImpressions:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetImpressions(v)
+		return nil
+	case ad.FieldClicks:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetClicks(v)
+		return nil
+	case ad.FieldConversions:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetConversions(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Ad field %s", name)
 }
@@ -1209,13 +1433,31 @@ func (m *AdMutation) SetField(name string, value ent.Value) error {
 // AddedFields returns all numeric fields that were incremented/decremented during
 // this mutation.
 func (m *AdMutation) AddedFields() []string {
-	return nil
+	var fields []string
+	if m.addimpressions != nil {
+		fields = append(fields, ad.FieldImpressions)
+	}
+	if m.addclicks != nil {
+		fields = append(fields, ad.FieldClicks)
+	}
+	if m.addconversions != nil {
+		fields = append(fields, ad.FieldConversions)
+	}
+	return fields
 }
 
 // AddedField returns the numeric value that was incremented/decremented on a field
 // with the given name. The second boolean return value indicates that this field
 // was not set, or was not defined in the schema.
 func (m *AdMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case ad.FieldImpressions:
+		return m.AddedImpressions()
+	case ad.FieldClicks:
+		return m.AddedClicks()
+	case ad.FieldConversions:
+		return m.AddedConversions()
+	}
 	return nil, false
 }
 
@@ -1224,6 +1466,27 @@ func (m *AdMutation) AddedField(name string) (ent.Value, bool) {
 // type.
 func (m *AdMutation) AddField(name string, value ent.Value) error {
 	switch name {
+	case ad.FieldImpressions:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddImpressions(v)
+		return nil
+	case ad.FieldClicks:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddClicks(v)
+		return nil
+	case ad.FieldConversions:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddConversions(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Ad numeric field %s", name)
 }
@@ -1268,6 +1531,15 @@ func (m *AdMutation) ResetField(name string) error {
 		return nil
 	case ad.FieldStatus:
 		m.ResetStatus()
+		return nil
+	case ad.FieldImpressions:
+		m.ResetImpressions()
+		return nil
+	case ad.FieldClicks:
+		m.ResetClicks()
+		return nil
+	case ad.FieldConversions:
+		m.ResetConversions()
 		return nil
 	}
 	return fmt.Errorf("unknown Ad field %s", name)
@@ -2313,6 +2585,1040 @@ func (m *AdEventMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown AdEvent edge %s", name)
 }
 
+// AdStatDailyMutation represents an operation that mutates the AdStatDaily nodes in the graph.
+type AdStatDailyMutation struct {
+	config
+	op               Op
+	typ              string
+	id               *int
+	campaign_id      *pulid.ID
+	day              *time.Time
+	ad_id            *pulid.ID
+	influencer_id    *pulid.ID
+	content_id       *pulid.ID
+	impressions      *int64
+	addimpressions   *int64
+	clicks           *int64
+	addclicks        *int64
+	conversions      *int64
+	addconversions   *int64
+	cost_minor       *int64
+	addcost_minor    *int64
+	revenue_minor    *int64
+	addrevenue_minor *int64
+	updated_at       *time.Time
+	clearedFields    map[string]struct{}
+	done             bool
+	oldValue         func(context.Context) (*AdStatDaily, error)
+	predicates       []predicate.AdStatDaily
+}
+
+var _ ent.Mutation = (*AdStatDailyMutation)(nil)
+
+// adstatdailyOption allows management of the mutation configuration using functional options.
+type adstatdailyOption func(*AdStatDailyMutation)
+
+// newAdStatDailyMutation creates new mutation for the AdStatDaily entity.
+func newAdStatDailyMutation(c config, op Op, opts ...adstatdailyOption) *AdStatDailyMutation {
+	m := &AdStatDailyMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeAdStatDaily,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withAdStatDailyID sets the ID field of the mutation.
+func withAdStatDailyID(id int) adstatdailyOption {
+	return func(m *AdStatDailyMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *AdStatDaily
+		)
+		m.oldValue = func(ctx context.Context) (*AdStatDaily, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().AdStatDaily.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withAdStatDaily sets the old AdStatDaily of the mutation.
+func withAdStatDaily(node *AdStatDaily) adstatdailyOption {
+	return func(m *AdStatDailyMutation) {
+		m.oldValue = func(context.Context) (*AdStatDaily, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m AdStatDailyMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m AdStatDailyMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *AdStatDailyMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *AdStatDailyMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().AdStatDaily.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCampaignID sets the "campaign_id" field.
+func (m *AdStatDailyMutation) SetCampaignID(pu pulid.ID) {
+	m.campaign_id = &pu
+}
+
+// CampaignID returns the value of the "campaign_id" field in the mutation.
+func (m *AdStatDailyMutation) CampaignID() (r pulid.ID, exists bool) {
+	v := m.campaign_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCampaignID returns the old "campaign_id" field's value of the AdStatDaily entity.
+// If the AdStatDaily object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AdStatDailyMutation) OldCampaignID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCampaignID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCampaignID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCampaignID: %w", err)
+	}
+	return oldValue.CampaignID, nil
+}
+
+// ResetCampaignID resets all changes to the "campaign_id" field.
+func (m *AdStatDailyMutation) ResetCampaignID() {
+	m.campaign_id = nil
+}
+
+// SetDay sets the "day" field.
+func (m *AdStatDailyMutation) SetDay(t time.Time) {
+	m.day = &t
+}
+
+// Day returns the value of the "day" field in the mutation.
+func (m *AdStatDailyMutation) Day() (r time.Time, exists bool) {
+	v := m.day
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDay returns the old "day" field's value of the AdStatDaily entity.
+// If the AdStatDaily object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AdStatDailyMutation) OldDay(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDay is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDay requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDay: %w", err)
+	}
+	return oldValue.Day, nil
+}
+
+// ResetDay resets all changes to the "day" field.
+func (m *AdStatDailyMutation) ResetDay() {
+	m.day = nil
+}
+
+// SetAdID sets the "ad_id" field.
+func (m *AdStatDailyMutation) SetAdID(pu pulid.ID) {
+	m.ad_id = &pu
+}
+
+// AdID returns the value of the "ad_id" field in the mutation.
+func (m *AdStatDailyMutation) AdID() (r pulid.ID, exists bool) {
+	v := m.ad_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAdID returns the old "ad_id" field's value of the AdStatDaily entity.
+// If the AdStatDaily object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AdStatDailyMutation) OldAdID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAdID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAdID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAdID: %w", err)
+	}
+	return oldValue.AdID, nil
+}
+
+// ResetAdID resets all changes to the "ad_id" field.
+func (m *AdStatDailyMutation) ResetAdID() {
+	m.ad_id = nil
+}
+
+// SetInfluencerID sets the "influencer_id" field.
+func (m *AdStatDailyMutation) SetInfluencerID(pu pulid.ID) {
+	m.influencer_id = &pu
+}
+
+// InfluencerID returns the value of the "influencer_id" field in the mutation.
+func (m *AdStatDailyMutation) InfluencerID() (r pulid.ID, exists bool) {
+	v := m.influencer_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldInfluencerID returns the old "influencer_id" field's value of the AdStatDaily entity.
+// If the AdStatDaily object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AdStatDailyMutation) OldInfluencerID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldInfluencerID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldInfluencerID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldInfluencerID: %w", err)
+	}
+	return oldValue.InfluencerID, nil
+}
+
+// ResetInfluencerID resets all changes to the "influencer_id" field.
+func (m *AdStatDailyMutation) ResetInfluencerID() {
+	m.influencer_id = nil
+}
+
+// SetContentID sets the "content_id" field.
+func (m *AdStatDailyMutation) SetContentID(pu pulid.ID) {
+	m.content_id = &pu
+}
+
+// ContentID returns the value of the "content_id" field in the mutation.
+func (m *AdStatDailyMutation) ContentID() (r pulid.ID, exists bool) {
+	v := m.content_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldContentID returns the old "content_id" field's value of the AdStatDaily entity.
+// If the AdStatDaily object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AdStatDailyMutation) OldContentID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldContentID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldContentID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldContentID: %w", err)
+	}
+	return oldValue.ContentID, nil
+}
+
+// ResetContentID resets all changes to the "content_id" field.
+func (m *AdStatDailyMutation) ResetContentID() {
+	m.content_id = nil
+}
+
+// SetImpressions sets the "impressions" field.
+func (m *AdStatDailyMutation) SetImpressions(i int64) {
+	m.impressions = &i
+	m.addimpressions = nil
+}
+
+// Impressions returns the value of the "impressions" field in the mutation.
+func (m *AdStatDailyMutation) Impressions() (r int64, exists bool) {
+	v := m.impressions
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldImpressions returns the old "impressions" field's value of the AdStatDaily entity.
+// If the AdStatDaily object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AdStatDailyMutation) OldImpressions(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldImpressions is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldImpressions requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldImpressions: %w", err)
+	}
+	return oldValue.Impressions, nil
+}
+
+// AddImpressions adds i to the "impressions" field.
+func (m *AdStatDailyMutation) AddImpressions(i int64) {
+	if m.addimpressions != nil {
+		*m.addimpressions += i
+	} else {
+		m.addimpressions = &i
+	}
+}
+
+// AddedImpressions returns the value that was added to the "impressions" field in this mutation.
+func (m *AdStatDailyMutation) AddedImpressions() (r int64, exists bool) {
+	v := m.addimpressions
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetImpressions resets all changes to the "impressions" field.
+func (m *AdStatDailyMutation) ResetImpressions() {
+	m.impressions = nil
+	m.addimpressions = nil
+}
+
+// SetClicks sets the "clicks" field.
+func (m *AdStatDailyMutation) SetClicks(i int64) {
+	m.clicks = &i
+	m.addclicks = nil
+}
+
+// Clicks returns the value of the "clicks" field in the mutation.
+func (m *AdStatDailyMutation) Clicks() (r int64, exists bool) {
+	v := m.clicks
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldClicks returns the old "clicks" field's value of the AdStatDaily entity.
+// If the AdStatDaily object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AdStatDailyMutation) OldClicks(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldClicks is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldClicks requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldClicks: %w", err)
+	}
+	return oldValue.Clicks, nil
+}
+
+// AddClicks adds i to the "clicks" field.
+func (m *AdStatDailyMutation) AddClicks(i int64) {
+	if m.addclicks != nil {
+		*m.addclicks += i
+	} else {
+		m.addclicks = &i
+	}
+}
+
+// AddedClicks returns the value that was added to the "clicks" field in this mutation.
+func (m *AdStatDailyMutation) AddedClicks() (r int64, exists bool) {
+	v := m.addclicks
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetClicks resets all changes to the "clicks" field.
+func (m *AdStatDailyMutation) ResetClicks() {
+	m.clicks = nil
+	m.addclicks = nil
+}
+
+// SetConversions sets the "conversions" field.
+func (m *AdStatDailyMutation) SetConversions(i int64) {
+	m.conversions = &i
+	m.addconversions = nil
+}
+
+// Conversions returns the value of the "conversions" field in the mutation.
+func (m *AdStatDailyMutation) Conversions() (r int64, exists bool) {
+	v := m.conversions
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldConversions returns the old "conversions" field's value of the AdStatDaily entity.
+// If the AdStatDaily object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AdStatDailyMutation) OldConversions(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldConversions is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldConversions requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldConversions: %w", err)
+	}
+	return oldValue.Conversions, nil
+}
+
+// AddConversions adds i to the "conversions" field.
+func (m *AdStatDailyMutation) AddConversions(i int64) {
+	if m.addconversions != nil {
+		*m.addconversions += i
+	} else {
+		m.addconversions = &i
+	}
+}
+
+// AddedConversions returns the value that was added to the "conversions" field in this mutation.
+func (m *AdStatDailyMutation) AddedConversions() (r int64, exists bool) {
+	v := m.addconversions
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetConversions resets all changes to the "conversions" field.
+func (m *AdStatDailyMutation) ResetConversions() {
+	m.conversions = nil
+	m.addconversions = nil
+}
+
+// SetCostMinor sets the "cost_minor" field.
+func (m *AdStatDailyMutation) SetCostMinor(i int64) {
+	m.cost_minor = &i
+	m.addcost_minor = nil
+}
+
+// CostMinor returns the value of the "cost_minor" field in the mutation.
+func (m *AdStatDailyMutation) CostMinor() (r int64, exists bool) {
+	v := m.cost_minor
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCostMinor returns the old "cost_minor" field's value of the AdStatDaily entity.
+// If the AdStatDaily object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AdStatDailyMutation) OldCostMinor(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCostMinor is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCostMinor requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCostMinor: %w", err)
+	}
+	return oldValue.CostMinor, nil
+}
+
+// AddCostMinor adds i to the "cost_minor" field.
+func (m *AdStatDailyMutation) AddCostMinor(i int64) {
+	if m.addcost_minor != nil {
+		*m.addcost_minor += i
+	} else {
+		m.addcost_minor = &i
+	}
+}
+
+// AddedCostMinor returns the value that was added to the "cost_minor" field in this mutation.
+func (m *AdStatDailyMutation) AddedCostMinor() (r int64, exists bool) {
+	v := m.addcost_minor
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetCostMinor resets all changes to the "cost_minor" field.
+func (m *AdStatDailyMutation) ResetCostMinor() {
+	m.cost_minor = nil
+	m.addcost_minor = nil
+}
+
+// SetRevenueMinor sets the "revenue_minor" field.
+func (m *AdStatDailyMutation) SetRevenueMinor(i int64) {
+	m.revenue_minor = &i
+	m.addrevenue_minor = nil
+}
+
+// RevenueMinor returns the value of the "revenue_minor" field in the mutation.
+func (m *AdStatDailyMutation) RevenueMinor() (r int64, exists bool) {
+	v := m.revenue_minor
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRevenueMinor returns the old "revenue_minor" field's value of the AdStatDaily entity.
+// If the AdStatDaily object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AdStatDailyMutation) OldRevenueMinor(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRevenueMinor is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRevenueMinor requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRevenueMinor: %w", err)
+	}
+	return oldValue.RevenueMinor, nil
+}
+
+// AddRevenueMinor adds i to the "revenue_minor" field.
+func (m *AdStatDailyMutation) AddRevenueMinor(i int64) {
+	if m.addrevenue_minor != nil {
+		*m.addrevenue_minor += i
+	} else {
+		m.addrevenue_minor = &i
+	}
+}
+
+// AddedRevenueMinor returns the value that was added to the "revenue_minor" field in this mutation.
+func (m *AdStatDailyMutation) AddedRevenueMinor() (r int64, exists bool) {
+	v := m.addrevenue_minor
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetRevenueMinor resets all changes to the "revenue_minor" field.
+func (m *AdStatDailyMutation) ResetRevenueMinor() {
+	m.revenue_minor = nil
+	m.addrevenue_minor = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *AdStatDailyMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *AdStatDailyMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the AdStatDaily entity.
+// If the AdStatDaily object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AdStatDailyMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *AdStatDailyMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// Where appends a list predicates to the AdStatDailyMutation builder.
+func (m *AdStatDailyMutation) Where(ps ...predicate.AdStatDaily) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the AdStatDailyMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *AdStatDailyMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.AdStatDaily, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *AdStatDailyMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *AdStatDailyMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (AdStatDaily).
+func (m *AdStatDailyMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *AdStatDailyMutation) Fields() []string {
+	fields := make([]string, 0, 11)
+	if m.campaign_id != nil {
+		fields = append(fields, adstatdaily.FieldCampaignID)
+	}
+	if m.day != nil {
+		fields = append(fields, adstatdaily.FieldDay)
+	}
+	if m.ad_id != nil {
+		fields = append(fields, adstatdaily.FieldAdID)
+	}
+	if m.influencer_id != nil {
+		fields = append(fields, adstatdaily.FieldInfluencerID)
+	}
+	if m.content_id != nil {
+		fields = append(fields, adstatdaily.FieldContentID)
+	}
+	if m.impressions != nil {
+		fields = append(fields, adstatdaily.FieldImpressions)
+	}
+	if m.clicks != nil {
+		fields = append(fields, adstatdaily.FieldClicks)
+	}
+	if m.conversions != nil {
+		fields = append(fields, adstatdaily.FieldConversions)
+	}
+	if m.cost_minor != nil {
+		fields = append(fields, adstatdaily.FieldCostMinor)
+	}
+	if m.revenue_minor != nil {
+		fields = append(fields, adstatdaily.FieldRevenueMinor)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, adstatdaily.FieldUpdatedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *AdStatDailyMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case adstatdaily.FieldCampaignID:
+		return m.CampaignID()
+	case adstatdaily.FieldDay:
+		return m.Day()
+	case adstatdaily.FieldAdID:
+		return m.AdID()
+	case adstatdaily.FieldInfluencerID:
+		return m.InfluencerID()
+	case adstatdaily.FieldContentID:
+		return m.ContentID()
+	case adstatdaily.FieldImpressions:
+		return m.Impressions()
+	case adstatdaily.FieldClicks:
+		return m.Clicks()
+	case adstatdaily.FieldConversions:
+		return m.Conversions()
+	case adstatdaily.FieldCostMinor:
+		return m.CostMinor()
+	case adstatdaily.FieldRevenueMinor:
+		return m.RevenueMinor()
+	case adstatdaily.FieldUpdatedAt:
+		return m.UpdatedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *AdStatDailyMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case adstatdaily.FieldCampaignID:
+		return m.OldCampaignID(ctx)
+	case adstatdaily.FieldDay:
+		return m.OldDay(ctx)
+	case adstatdaily.FieldAdID:
+		return m.OldAdID(ctx)
+	case adstatdaily.FieldInfluencerID:
+		return m.OldInfluencerID(ctx)
+	case adstatdaily.FieldContentID:
+		return m.OldContentID(ctx)
+	case adstatdaily.FieldImpressions:
+		return m.OldImpressions(ctx)
+	case adstatdaily.FieldClicks:
+		return m.OldClicks(ctx)
+	case adstatdaily.FieldConversions:
+		return m.OldConversions(ctx)
+	case adstatdaily.FieldCostMinor:
+		return m.OldCostMinor(ctx)
+	case adstatdaily.FieldRevenueMinor:
+		return m.OldRevenueMinor(ctx)
+	case adstatdaily.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown AdStatDaily field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *AdStatDailyMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case adstatdaily.FieldCampaignID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCampaignID(v)
+		return nil
+	case adstatdaily.FieldDay:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDay(v)
+		return nil
+	case adstatdaily.FieldAdID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAdID(v)
+		return nil
+	case adstatdaily.FieldInfluencerID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetInfluencerID(v)
+		return nil
+	case adstatdaily.FieldContentID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetContentID(v)
+		return nil
+	case adstatdaily.FieldImpressions:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetImpressions(v)
+		return nil
+	case adstatdaily.FieldClicks:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetClicks(v)
+		return nil
+	case adstatdaily.FieldConversions:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetConversions(v)
+		return nil
+	case adstatdaily.FieldCostMinor:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCostMinor(v)
+		return nil
+	case adstatdaily.FieldRevenueMinor:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRevenueMinor(v)
+		return nil
+	case adstatdaily.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown AdStatDaily field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *AdStatDailyMutation) AddedFields() []string {
+	var fields []string
+	if m.addimpressions != nil {
+		fields = append(fields, adstatdaily.FieldImpressions)
+	}
+	if m.addclicks != nil {
+		fields = append(fields, adstatdaily.FieldClicks)
+	}
+	if m.addconversions != nil {
+		fields = append(fields, adstatdaily.FieldConversions)
+	}
+	if m.addcost_minor != nil {
+		fields = append(fields, adstatdaily.FieldCostMinor)
+	}
+	if m.addrevenue_minor != nil {
+		fields = append(fields, adstatdaily.FieldRevenueMinor)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *AdStatDailyMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case adstatdaily.FieldImpressions:
+		return m.AddedImpressions()
+	case adstatdaily.FieldClicks:
+		return m.AddedClicks()
+	case adstatdaily.FieldConversions:
+		return m.AddedConversions()
+	case adstatdaily.FieldCostMinor:
+		return m.AddedCostMinor()
+	case adstatdaily.FieldRevenueMinor:
+		return m.AddedRevenueMinor()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *AdStatDailyMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case adstatdaily.FieldImpressions:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddImpressions(v)
+		return nil
+	case adstatdaily.FieldClicks:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddClicks(v)
+		return nil
+	case adstatdaily.FieldConversions:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddConversions(v)
+		return nil
+	case adstatdaily.FieldCostMinor:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddCostMinor(v)
+		return nil
+	case adstatdaily.FieldRevenueMinor:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddRevenueMinor(v)
+		return nil
+	}
+	return fmt.Errorf("unknown AdStatDaily numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *AdStatDailyMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *AdStatDailyMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *AdStatDailyMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown AdStatDaily nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *AdStatDailyMutation) ResetField(name string) error {
+	switch name {
+	case adstatdaily.FieldCampaignID:
+		m.ResetCampaignID()
+		return nil
+	case adstatdaily.FieldDay:
+		m.ResetDay()
+		return nil
+	case adstatdaily.FieldAdID:
+		m.ResetAdID()
+		return nil
+	case adstatdaily.FieldInfluencerID:
+		m.ResetInfluencerID()
+		return nil
+	case adstatdaily.FieldContentID:
+		m.ResetContentID()
+		return nil
+	case adstatdaily.FieldImpressions:
+		m.ResetImpressions()
+		return nil
+	case adstatdaily.FieldClicks:
+		m.ResetClicks()
+		return nil
+	case adstatdaily.FieldConversions:
+		m.ResetConversions()
+		return nil
+	case adstatdaily.FieldCostMinor:
+		m.ResetCostMinor()
+		return nil
+	case adstatdaily.FieldRevenueMinor:
+		m.ResetRevenueMinor()
+		return nil
+	case adstatdaily.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown AdStatDaily field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *AdStatDailyMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *AdStatDailyMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *AdStatDailyMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *AdStatDailyMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *AdStatDailyMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *AdStatDailyMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *AdStatDailyMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown AdStatDaily unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *AdStatDailyMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown AdStatDaily edge %s", name)
+}
+
 // CampaignMutation represents an operation that mutates the Campaign nodes in the graph.
 type CampaignMutation struct {
 	config
@@ -2326,6 +3632,8 @@ type CampaignMutation struct {
 	addbudget_minor          *int64
 	spent_minor              *int64
 	addspent_minor           *int64
+	impressions              *int64
+	addimpressions           *int64
 	pricing                  *campaign.Pricing
 	bid_minor                *int64
 	addbid_minor             *int64
@@ -2709,6 +4017,62 @@ func (m *CampaignMutation) AddedSpentMinor() (r int64, exists bool) {
 func (m *CampaignMutation) ResetSpentMinor() {
 	m.spent_minor = nil
 	m.addspent_minor = nil
+}
+
+// SetImpressions sets the "impressions" field.
+func (m *CampaignMutation) SetImpressions(i int64) {
+	m.impressions = &i
+	m.addimpressions = nil
+}
+
+// Impressions returns the value of the "impressions" field in the mutation.
+func (m *CampaignMutation) Impressions() (r int64, exists bool) {
+	v := m.impressions
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldImpressions returns the old "impressions" field's value of the Campaign entity.
+// If the Campaign object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CampaignMutation) OldImpressions(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldImpressions is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldImpressions requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldImpressions: %w", err)
+	}
+	return oldValue.Impressions, nil
+}
+
+// AddImpressions adds i to the "impressions" field.
+func (m *CampaignMutation) AddImpressions(i int64) {
+	if m.addimpressions != nil {
+		*m.addimpressions += i
+	} else {
+		m.addimpressions = &i
+	}
+}
+
+// AddedImpressions returns the value that was added to the "impressions" field in this mutation.
+func (m *CampaignMutation) AddedImpressions() (r int64, exists bool) {
+	v := m.addimpressions
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetImpressions resets all changes to the "impressions" field.
+func (m *CampaignMutation) ResetImpressions() {
+	m.impressions = nil
+	m.addimpressions = nil
 }
 
 // SetPricing sets the "pricing" field.
@@ -3277,7 +4641,7 @@ func (m *CampaignMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *CampaignMutation) Fields() []string {
-	fields := make([]string, 0, 15)
+	fields := make([]string, 0, 16)
 	if m.created_at != nil {
 		fields = append(fields, campaign.FieldCreatedAt)
 	}
@@ -3295,6 +4659,9 @@ func (m *CampaignMutation) Fields() []string {
 	}
 	if m.spent_minor != nil {
 		fields = append(fields, campaign.FieldSpentMinor)
+	}
+	if m.impressions != nil {
+		fields = append(fields, campaign.FieldImpressions)
 	}
 	if m.pricing != nil {
 		fields = append(fields, campaign.FieldPricing)
@@ -3343,6 +4710,8 @@ func (m *CampaignMutation) Field(name string) (ent.Value, bool) {
 		return m.BudgetMinor()
 	case campaign.FieldSpentMinor:
 		return m.SpentMinor()
+	case campaign.FieldImpressions:
+		return m.Impressions()
 	case campaign.FieldPricing:
 		return m.Pricing()
 	case campaign.FieldBidMinor:
@@ -3382,6 +4751,8 @@ func (m *CampaignMutation) OldField(ctx context.Context, name string) (ent.Value
 		return m.OldBudgetMinor(ctx)
 	case campaign.FieldSpentMinor:
 		return m.OldSpentMinor(ctx)
+	case campaign.FieldImpressions:
+		return m.OldImpressions(ctx)
 	case campaign.FieldPricing:
 		return m.OldPricing(ctx)
 	case campaign.FieldBidMinor:
@@ -3450,6 +4821,13 @@ func (m *CampaignMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetSpentMinor(v)
+		return nil
+	case campaign.FieldImpressions:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetImpressions(v)
 		return nil
 	case campaign.FieldPricing:
 		v, ok := value.(campaign.Pricing)
@@ -3528,6 +4906,9 @@ func (m *CampaignMutation) AddedFields() []string {
 	if m.addspent_minor != nil {
 		fields = append(fields, campaign.FieldSpentMinor)
 	}
+	if m.addimpressions != nil {
+		fields = append(fields, campaign.FieldImpressions)
+	}
 	if m.addbid_minor != nil {
 		fields = append(fields, campaign.FieldBidMinor)
 	}
@@ -3546,6 +4927,8 @@ func (m *CampaignMutation) AddedField(name string) (ent.Value, bool) {
 		return m.AddedBudgetMinor()
 	case campaign.FieldSpentMinor:
 		return m.AddedSpentMinor()
+	case campaign.FieldImpressions:
+		return m.AddedImpressions()
 	case campaign.FieldBidMinor:
 		return m.AddedBidMinor()
 	case campaign.FieldFrequencyCap:
@@ -3572,6 +4955,13 @@ func (m *CampaignMutation) AddField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.AddSpentMinor(v)
+		return nil
+	case campaign.FieldImpressions:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddImpressions(v)
 		return nil
 	case campaign.FieldBidMinor:
 		v, ok := value.(int64)
@@ -3652,6 +5042,9 @@ func (m *CampaignMutation) ResetField(name string) error {
 		return nil
 	case campaign.FieldSpentMinor:
 		m.ResetSpentMinor()
+		return nil
+	case campaign.FieldImpressions:
+		m.ResetImpressions()
 		return nil
 	case campaign.FieldPricing:
 		m.ResetPricing()
@@ -3802,6 +5195,7 @@ type ContentMutation struct {
 	language             *string
 	published_at         *time.Time
 	status               *content.Status
+	external_id          *string
 	clearedFields        map[string]struct{}
 	influencer           *pulid.ID
 	clearedinfluencer    bool
@@ -4309,6 +5703,55 @@ func (m *ContentMutation) ResetStatus() {
 	m.status = nil
 }
 
+// SetExternalID sets the "external_id" field.
+func (m *ContentMutation) SetExternalID(s string) {
+	m.external_id = &s
+}
+
+// ExternalID returns the value of the "external_id" field in the mutation.
+func (m *ContentMutation) ExternalID() (r string, exists bool) {
+	v := m.external_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldExternalID returns the old "external_id" field's value of the Content entity.
+// If the Content object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ContentMutation) OldExternalID(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldExternalID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldExternalID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldExternalID: %w", err)
+	}
+	return oldValue.ExternalID, nil
+}
+
+// ClearExternalID clears the value of the "external_id" field.
+func (m *ContentMutation) ClearExternalID() {
+	m.external_id = nil
+	m.clearedFields[content.FieldExternalID] = struct{}{}
+}
+
+// ExternalIDCleared returns if the "external_id" field was cleared in this mutation.
+func (m *ContentMutation) ExternalIDCleared() bool {
+	_, ok := m.clearedFields[content.FieldExternalID]
+	return ok
+}
+
+// ResetExternalID resets all changes to the "external_id" field.
+func (m *ContentMutation) ResetExternalID() {
+	m.external_id = nil
+	delete(m.clearedFields, content.FieldExternalID)
+}
+
 // ClearInfluencer clears the "influencer" edge to the Influencer entity.
 func (m *ContentMutation) ClearInfluencer() {
 	m.clearedinfluencer = true
@@ -4478,7 +5921,7 @@ func (m *ContentMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *ContentMutation) Fields() []string {
-	fields := make([]string, 0, 10)
+	fields := make([]string, 0, 11)
 	if m.created_at != nil {
 		fields = append(fields, content.FieldCreatedAt)
 	}
@@ -4509,6 +5952,9 @@ func (m *ContentMutation) Fields() []string {
 	if m.status != nil {
 		fields = append(fields, content.FieldStatus)
 	}
+	if m.external_id != nil {
+		fields = append(fields, content.FieldExternalID)
+	}
 	return fields
 }
 
@@ -4537,6 +5983,8 @@ func (m *ContentMutation) Field(name string) (ent.Value, bool) {
 		return m.PublishedAt()
 	case content.FieldStatus:
 		return m.Status()
+	case content.FieldExternalID:
+		return m.ExternalID()
 	}
 	return nil, false
 }
@@ -4566,6 +6014,8 @@ func (m *ContentMutation) OldField(ctx context.Context, name string) (ent.Value,
 		return m.OldPublishedAt(ctx)
 	case content.FieldStatus:
 		return m.OldStatus(ctx)
+	case content.FieldExternalID:
+		return m.OldExternalID(ctx)
 	}
 	return nil, fmt.Errorf("unknown Content field %s", name)
 }
@@ -4645,6 +6095,13 @@ func (m *ContentMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetStatus(v)
 		return nil
+	case content.FieldExternalID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetExternalID(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Content field %s", name)
 }
@@ -4678,6 +6135,9 @@ func (m *ContentMutation) ClearedFields() []string {
 	if m.FieldCleared(content.FieldTags) {
 		fields = append(fields, content.FieldTags)
 	}
+	if m.FieldCleared(content.FieldExternalID) {
+		fields = append(fields, content.FieldExternalID)
+	}
 	return fields
 }
 
@@ -4694,6 +6154,9 @@ func (m *ContentMutation) ClearField(name string) error {
 	switch name {
 	case content.FieldTags:
 		m.ClearTags()
+		return nil
+	case content.FieldExternalID:
+		m.ClearExternalID()
 		return nil
 	}
 	return fmt.Errorf("unknown Content nullable field %s", name)
@@ -4732,6 +6195,9 @@ func (m *ContentMutation) ResetField(name string) error {
 		return nil
 	case content.FieldStatus:
 		m.ResetStatus()
+		return nil
+	case content.FieldExternalID:
+		m.ResetExternalID()
 		return nil
 	}
 	return fmt.Errorf("unknown Content field %s", name)
@@ -4881,6 +6347,15 @@ type ConversionMutation struct {
 	addamount_minor     *int64
 	commission_minor    *int64
 	addcommission_minor *int64
+	fee_minor           *int64
+	addfee_minor        *int64
+	click_id            *pulid.ID
+	idempotency_key     *string
+	request_hash        *string
+	transaction_id      *pulid.ID
+	reversal_key        *string
+	reversal_reason     *string
+	reversed_at         *time.Time
 	currency            *string
 	status              *conversion.Status
 	occurred_at         *time.Time
@@ -5336,6 +6811,366 @@ func (m *ConversionMutation) ResetCommissionMinor() {
 	m.addcommission_minor = nil
 }
 
+// SetFeeMinor sets the "fee_minor" field.
+func (m *ConversionMutation) SetFeeMinor(i int64) {
+	m.fee_minor = &i
+	m.addfee_minor = nil
+}
+
+// FeeMinor returns the value of the "fee_minor" field in the mutation.
+func (m *ConversionMutation) FeeMinor() (r int64, exists bool) {
+	v := m.fee_minor
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFeeMinor returns the old "fee_minor" field's value of the Conversion entity.
+// If the Conversion object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ConversionMutation) OldFeeMinor(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFeeMinor is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFeeMinor requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFeeMinor: %w", err)
+	}
+	return oldValue.FeeMinor, nil
+}
+
+// AddFeeMinor adds i to the "fee_minor" field.
+func (m *ConversionMutation) AddFeeMinor(i int64) {
+	if m.addfee_minor != nil {
+		*m.addfee_minor += i
+	} else {
+		m.addfee_minor = &i
+	}
+}
+
+// AddedFeeMinor returns the value that was added to the "fee_minor" field in this mutation.
+func (m *ConversionMutation) AddedFeeMinor() (r int64, exists bool) {
+	v := m.addfee_minor
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetFeeMinor resets all changes to the "fee_minor" field.
+func (m *ConversionMutation) ResetFeeMinor() {
+	m.fee_minor = nil
+	m.addfee_minor = nil
+}
+
+// SetClickID sets the "click_id" field.
+func (m *ConversionMutation) SetClickID(pu pulid.ID) {
+	m.click_id = &pu
+}
+
+// ClickID returns the value of the "click_id" field in the mutation.
+func (m *ConversionMutation) ClickID() (r pulid.ID, exists bool) {
+	v := m.click_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldClickID returns the old "click_id" field's value of the Conversion entity.
+// If the Conversion object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ConversionMutation) OldClickID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldClickID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldClickID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldClickID: %w", err)
+	}
+	return oldValue.ClickID, nil
+}
+
+// ClearClickID clears the value of the "click_id" field.
+func (m *ConversionMutation) ClearClickID() {
+	m.click_id = nil
+	m.clearedFields[conversion.FieldClickID] = struct{}{}
+}
+
+// ClickIDCleared returns if the "click_id" field was cleared in this mutation.
+func (m *ConversionMutation) ClickIDCleared() bool {
+	_, ok := m.clearedFields[conversion.FieldClickID]
+	return ok
+}
+
+// ResetClickID resets all changes to the "click_id" field.
+func (m *ConversionMutation) ResetClickID() {
+	m.click_id = nil
+	delete(m.clearedFields, conversion.FieldClickID)
+}
+
+// SetIdempotencyKey sets the "idempotency_key" field.
+func (m *ConversionMutation) SetIdempotencyKey(s string) {
+	m.idempotency_key = &s
+}
+
+// IdempotencyKey returns the value of the "idempotency_key" field in the mutation.
+func (m *ConversionMutation) IdempotencyKey() (r string, exists bool) {
+	v := m.idempotency_key
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldIdempotencyKey returns the old "idempotency_key" field's value of the Conversion entity.
+// If the Conversion object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ConversionMutation) OldIdempotencyKey(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldIdempotencyKey is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldIdempotencyKey requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldIdempotencyKey: %w", err)
+	}
+	return oldValue.IdempotencyKey, nil
+}
+
+// ResetIdempotencyKey resets all changes to the "idempotency_key" field.
+func (m *ConversionMutation) ResetIdempotencyKey() {
+	m.idempotency_key = nil
+}
+
+// SetRequestHash sets the "request_hash" field.
+func (m *ConversionMutation) SetRequestHash(s string) {
+	m.request_hash = &s
+}
+
+// RequestHash returns the value of the "request_hash" field in the mutation.
+func (m *ConversionMutation) RequestHash() (r string, exists bool) {
+	v := m.request_hash
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRequestHash returns the old "request_hash" field's value of the Conversion entity.
+// If the Conversion object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ConversionMutation) OldRequestHash(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRequestHash is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRequestHash requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRequestHash: %w", err)
+	}
+	return oldValue.RequestHash, nil
+}
+
+// ResetRequestHash resets all changes to the "request_hash" field.
+func (m *ConversionMutation) ResetRequestHash() {
+	m.request_hash = nil
+}
+
+// SetTransactionID sets the "transaction_id" field.
+func (m *ConversionMutation) SetTransactionID(pu pulid.ID) {
+	m.transaction_id = &pu
+}
+
+// TransactionID returns the value of the "transaction_id" field in the mutation.
+func (m *ConversionMutation) TransactionID() (r pulid.ID, exists bool) {
+	v := m.transaction_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTransactionID returns the old "transaction_id" field's value of the Conversion entity.
+// If the Conversion object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ConversionMutation) OldTransactionID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTransactionID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTransactionID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTransactionID: %w", err)
+	}
+	return oldValue.TransactionID, nil
+}
+
+// ClearTransactionID clears the value of the "transaction_id" field.
+func (m *ConversionMutation) ClearTransactionID() {
+	m.transaction_id = nil
+	m.clearedFields[conversion.FieldTransactionID] = struct{}{}
+}
+
+// TransactionIDCleared returns if the "transaction_id" field was cleared in this mutation.
+func (m *ConversionMutation) TransactionIDCleared() bool {
+	_, ok := m.clearedFields[conversion.FieldTransactionID]
+	return ok
+}
+
+// ResetTransactionID resets all changes to the "transaction_id" field.
+func (m *ConversionMutation) ResetTransactionID() {
+	m.transaction_id = nil
+	delete(m.clearedFields, conversion.FieldTransactionID)
+}
+
+// SetReversalKey sets the "reversal_key" field.
+func (m *ConversionMutation) SetReversalKey(s string) {
+	m.reversal_key = &s
+}
+
+// ReversalKey returns the value of the "reversal_key" field in the mutation.
+func (m *ConversionMutation) ReversalKey() (r string, exists bool) {
+	v := m.reversal_key
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldReversalKey returns the old "reversal_key" field's value of the Conversion entity.
+// If the Conversion object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ConversionMutation) OldReversalKey(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldReversalKey is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldReversalKey requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldReversalKey: %w", err)
+	}
+	return oldValue.ReversalKey, nil
+}
+
+// ClearReversalKey clears the value of the "reversal_key" field.
+func (m *ConversionMutation) ClearReversalKey() {
+	m.reversal_key = nil
+	m.clearedFields[conversion.FieldReversalKey] = struct{}{}
+}
+
+// ReversalKeyCleared returns if the "reversal_key" field was cleared in this mutation.
+func (m *ConversionMutation) ReversalKeyCleared() bool {
+	_, ok := m.clearedFields[conversion.FieldReversalKey]
+	return ok
+}
+
+// ResetReversalKey resets all changes to the "reversal_key" field.
+func (m *ConversionMutation) ResetReversalKey() {
+	m.reversal_key = nil
+	delete(m.clearedFields, conversion.FieldReversalKey)
+}
+
+// SetReversalReason sets the "reversal_reason" field.
+func (m *ConversionMutation) SetReversalReason(s string) {
+	m.reversal_reason = &s
+}
+
+// ReversalReason returns the value of the "reversal_reason" field in the mutation.
+func (m *ConversionMutation) ReversalReason() (r string, exists bool) {
+	v := m.reversal_reason
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldReversalReason returns the old "reversal_reason" field's value of the Conversion entity.
+// If the Conversion object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ConversionMutation) OldReversalReason(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldReversalReason is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldReversalReason requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldReversalReason: %w", err)
+	}
+	return oldValue.ReversalReason, nil
+}
+
+// ResetReversalReason resets all changes to the "reversal_reason" field.
+func (m *ConversionMutation) ResetReversalReason() {
+	m.reversal_reason = nil
+}
+
+// SetReversedAt sets the "reversed_at" field.
+func (m *ConversionMutation) SetReversedAt(t time.Time) {
+	m.reversed_at = &t
+}
+
+// ReversedAt returns the value of the "reversed_at" field in the mutation.
+func (m *ConversionMutation) ReversedAt() (r time.Time, exists bool) {
+	v := m.reversed_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldReversedAt returns the old "reversed_at" field's value of the Conversion entity.
+// If the Conversion object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ConversionMutation) OldReversedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldReversedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldReversedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldReversedAt: %w", err)
+	}
+	return oldValue.ReversedAt, nil
+}
+
+// ClearReversedAt clears the value of the "reversed_at" field.
+func (m *ConversionMutation) ClearReversedAt() {
+	m.reversed_at = nil
+	m.clearedFields[conversion.FieldReversedAt] = struct{}{}
+}
+
+// ReversedAtCleared returns if the "reversed_at" field was cleared in this mutation.
+func (m *ConversionMutation) ReversedAtCleared() bool {
+	_, ok := m.clearedFields[conversion.FieldReversedAt]
+	return ok
+}
+
+// ResetReversedAt resets all changes to the "reversed_at" field.
+func (m *ConversionMutation) ResetReversedAt() {
+	m.reversed_at = nil
+	delete(m.clearedFields, conversion.FieldReversedAt)
+}
+
 // SetCurrency sets the "currency" field.
 func (m *ConversionMutation) SetCurrency(s string) {
 	m.currency = &s
@@ -5514,7 +7349,7 @@ func (m *ConversionMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *ConversionMutation) Fields() []string {
-	fields := make([]string, 0, 12)
+	fields := make([]string, 0, 20)
 	if m.created_at != nil {
 		fields = append(fields, conversion.FieldCreatedAt)
 	}
@@ -5538,6 +7373,30 @@ func (m *ConversionMutation) Fields() []string {
 	}
 	if m.commission_minor != nil {
 		fields = append(fields, conversion.FieldCommissionMinor)
+	}
+	if m.fee_minor != nil {
+		fields = append(fields, conversion.FieldFeeMinor)
+	}
+	if m.click_id != nil {
+		fields = append(fields, conversion.FieldClickID)
+	}
+	if m.idempotency_key != nil {
+		fields = append(fields, conversion.FieldIdempotencyKey)
+	}
+	if m.request_hash != nil {
+		fields = append(fields, conversion.FieldRequestHash)
+	}
+	if m.transaction_id != nil {
+		fields = append(fields, conversion.FieldTransactionID)
+	}
+	if m.reversal_key != nil {
+		fields = append(fields, conversion.FieldReversalKey)
+	}
+	if m.reversal_reason != nil {
+		fields = append(fields, conversion.FieldReversalReason)
+	}
+	if m.reversed_at != nil {
+		fields = append(fields, conversion.FieldReversedAt)
 	}
 	if m.currency != nil {
 		fields = append(fields, conversion.FieldCurrency)
@@ -5575,6 +7434,22 @@ func (m *ConversionMutation) Field(name string) (ent.Value, bool) {
 		return m.AmountMinor()
 	case conversion.FieldCommissionMinor:
 		return m.CommissionMinor()
+	case conversion.FieldFeeMinor:
+		return m.FeeMinor()
+	case conversion.FieldClickID:
+		return m.ClickID()
+	case conversion.FieldIdempotencyKey:
+		return m.IdempotencyKey()
+	case conversion.FieldRequestHash:
+		return m.RequestHash()
+	case conversion.FieldTransactionID:
+		return m.TransactionID()
+	case conversion.FieldReversalKey:
+		return m.ReversalKey()
+	case conversion.FieldReversalReason:
+		return m.ReversalReason()
+	case conversion.FieldReversedAt:
+		return m.ReversedAt()
 	case conversion.FieldCurrency:
 		return m.Currency()
 	case conversion.FieldStatus:
@@ -5608,6 +7483,22 @@ func (m *ConversionMutation) OldField(ctx context.Context, name string) (ent.Val
 		return m.OldAmountMinor(ctx)
 	case conversion.FieldCommissionMinor:
 		return m.OldCommissionMinor(ctx)
+	case conversion.FieldFeeMinor:
+		return m.OldFeeMinor(ctx)
+	case conversion.FieldClickID:
+		return m.OldClickID(ctx)
+	case conversion.FieldIdempotencyKey:
+		return m.OldIdempotencyKey(ctx)
+	case conversion.FieldRequestHash:
+		return m.OldRequestHash(ctx)
+	case conversion.FieldTransactionID:
+		return m.OldTransactionID(ctx)
+	case conversion.FieldReversalKey:
+		return m.OldReversalKey(ctx)
+	case conversion.FieldReversalReason:
+		return m.OldReversalReason(ctx)
+	case conversion.FieldReversedAt:
+		return m.OldReversedAt(ctx)
 	case conversion.FieldCurrency:
 		return m.OldCurrency(ctx)
 	case conversion.FieldStatus:
@@ -5681,6 +7572,62 @@ func (m *ConversionMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetCommissionMinor(v)
 		return nil
+	case conversion.FieldFeeMinor:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFeeMinor(v)
+		return nil
+	case conversion.FieldClickID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetClickID(v)
+		return nil
+	case conversion.FieldIdempotencyKey:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetIdempotencyKey(v)
+		return nil
+	case conversion.FieldRequestHash:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRequestHash(v)
+		return nil
+	case conversion.FieldTransactionID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTransactionID(v)
+		return nil
+	case conversion.FieldReversalKey:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetReversalKey(v)
+		return nil
+	case conversion.FieldReversalReason:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetReversalReason(v)
+		return nil
+	case conversion.FieldReversedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetReversedAt(v)
+		return nil
 	case conversion.FieldCurrency:
 		v, ok := value.(string)
 		if !ok {
@@ -5723,6 +7670,9 @@ func (m *ConversionMutation) AddedFields() []string {
 	if m.addcommission_minor != nil {
 		fields = append(fields, conversion.FieldCommissionMinor)
 	}
+	if m.addfee_minor != nil {
+		fields = append(fields, conversion.FieldFeeMinor)
+	}
 	return fields
 }
 
@@ -5735,6 +7685,8 @@ func (m *ConversionMutation) AddedField(name string) (ent.Value, bool) {
 		return m.AddedAmountMinor()
 	case conversion.FieldCommissionMinor:
 		return m.AddedCommissionMinor()
+	case conversion.FieldFeeMinor:
+		return m.AddedFeeMinor()
 	}
 	return nil, false
 }
@@ -5758,6 +7710,13 @@ func (m *ConversionMutation) AddField(name string, value ent.Value) error {
 		}
 		m.AddCommissionMinor(v)
 		return nil
+	case conversion.FieldFeeMinor:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddFeeMinor(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Conversion numeric field %s", name)
 }
@@ -5768,6 +7727,18 @@ func (m *ConversionMutation) ClearedFields() []string {
 	var fields []string
 	if m.FieldCleared(conversion.FieldUserID) {
 		fields = append(fields, conversion.FieldUserID)
+	}
+	if m.FieldCleared(conversion.FieldClickID) {
+		fields = append(fields, conversion.FieldClickID)
+	}
+	if m.FieldCleared(conversion.FieldTransactionID) {
+		fields = append(fields, conversion.FieldTransactionID)
+	}
+	if m.FieldCleared(conversion.FieldReversalKey) {
+		fields = append(fields, conversion.FieldReversalKey)
+	}
+	if m.FieldCleared(conversion.FieldReversedAt) {
+		fields = append(fields, conversion.FieldReversedAt)
 	}
 	return fields
 }
@@ -5785,6 +7756,18 @@ func (m *ConversionMutation) ClearField(name string) error {
 	switch name {
 	case conversion.FieldUserID:
 		m.ClearUserID()
+		return nil
+	case conversion.FieldClickID:
+		m.ClearClickID()
+		return nil
+	case conversion.FieldTransactionID:
+		m.ClearTransactionID()
+		return nil
+	case conversion.FieldReversalKey:
+		m.ClearReversalKey()
+		return nil
+	case conversion.FieldReversedAt:
+		m.ClearReversedAt()
 		return nil
 	}
 	return fmt.Errorf("unknown Conversion nullable field %s", name)
@@ -5817,6 +7800,30 @@ func (m *ConversionMutation) ResetField(name string) error {
 		return nil
 	case conversion.FieldCommissionMinor:
 		m.ResetCommissionMinor()
+		return nil
+	case conversion.FieldFeeMinor:
+		m.ResetFeeMinor()
+		return nil
+	case conversion.FieldClickID:
+		m.ResetClickID()
+		return nil
+	case conversion.FieldIdempotencyKey:
+		m.ResetIdempotencyKey()
+		return nil
+	case conversion.FieldRequestHash:
+		m.ResetRequestHash()
+		return nil
+	case conversion.FieldTransactionID:
+		m.ResetTransactionID()
+		return nil
+	case conversion.FieldReversalKey:
+		m.ResetReversalKey()
+		return nil
+	case conversion.FieldReversalReason:
+		m.ResetReversalReason()
+		return nil
+	case conversion.FieldReversedAt:
+		m.ResetReversedAt()
 		return nil
 	case conversion.FieldCurrency:
 		m.ResetCurrency()
@@ -9729,6 +11736,7 @@ type LedgerEntryMutation struct {
 	amount_minor       *int64
 	addamount_minor    *int64
 	currency           *string
+	kind               *string
 	created_at         *time.Time
 	clearedFields      map[string]struct{}
 	transaction        *pulid.ID
@@ -10008,6 +12016,42 @@ func (m *LedgerEntryMutation) ResetCurrency() {
 	m.currency = nil
 }
 
+// SetKind sets the "kind" field.
+func (m *LedgerEntryMutation) SetKind(s string) {
+	m.kind = &s
+}
+
+// Kind returns the value of the "kind" field in the mutation.
+func (m *LedgerEntryMutation) Kind() (r string, exists bool) {
+	v := m.kind
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldKind returns the old "kind" field's value of the LedgerEntry entity.
+// If the LedgerEntry object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LedgerEntryMutation) OldKind(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldKind is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldKind requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldKind: %w", err)
+	}
+	return oldValue.Kind, nil
+}
+
+// ResetKind resets all changes to the "kind" field.
+func (m *LedgerEntryMutation) ResetKind() {
+	m.kind = nil
+}
+
 // SetCreatedAt sets the "created_at" field.
 func (m *LedgerEntryMutation) SetCreatedAt(t time.Time) {
 	m.created_at = &t
@@ -10132,7 +12176,7 @@ func (m *LedgerEntryMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *LedgerEntryMutation) Fields() []string {
-	fields := make([]string, 0, 5)
+	fields := make([]string, 0, 6)
 	if m.transaction != nil {
 		fields = append(fields, ledgerentry.FieldTransactionID)
 	}
@@ -10144,6 +12188,9 @@ func (m *LedgerEntryMutation) Fields() []string {
 	}
 	if m.currency != nil {
 		fields = append(fields, ledgerentry.FieldCurrency)
+	}
+	if m.kind != nil {
+		fields = append(fields, ledgerentry.FieldKind)
 	}
 	if m.created_at != nil {
 		fields = append(fields, ledgerentry.FieldCreatedAt)
@@ -10164,6 +12211,8 @@ func (m *LedgerEntryMutation) Field(name string) (ent.Value, bool) {
 		return m.AmountMinor()
 	case ledgerentry.FieldCurrency:
 		return m.Currency()
+	case ledgerentry.FieldKind:
+		return m.Kind()
 	case ledgerentry.FieldCreatedAt:
 		return m.CreatedAt()
 	}
@@ -10183,6 +12232,8 @@ func (m *LedgerEntryMutation) OldField(ctx context.Context, name string) (ent.Va
 		return m.OldAmountMinor(ctx)
 	case ledgerentry.FieldCurrency:
 		return m.OldCurrency(ctx)
+	case ledgerentry.FieldKind:
+		return m.OldKind(ctx)
 	case ledgerentry.FieldCreatedAt:
 		return m.OldCreatedAt(ctx)
 	}
@@ -10221,6 +12272,13 @@ func (m *LedgerEntryMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetCurrency(v)
+		return nil
+	case ledgerentry.FieldKind:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetKind(v)
 		return nil
 	case ledgerentry.FieldCreatedAt:
 		v, ok := value.(time.Time)
@@ -10304,6 +12362,9 @@ func (m *LedgerEntryMutation) ResetField(name string) error {
 		return nil
 	case ledgerentry.FieldCurrency:
 		m.ResetCurrency()
+		return nil
+	case ledgerentry.FieldKind:
+		m.ResetKind()
 		return nil
 	case ledgerentry.FieldCreatedAt:
 		m.ResetCreatedAt()
@@ -11045,6 +13106,522 @@ func (m *LedgerTransactionMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown LedgerTransaction edge %s", name)
 }
 
+// LinkClickMutation represents an operation that mutates the LinkClick nodes in the graph.
+type LinkClickMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *pulid.ID
+	user_id       *pulid.ID
+	occurred_at   *time.Time
+	clearedFields map[string]struct{}
+	link          *pulid.ID
+	clearedlink   bool
+	done          bool
+	oldValue      func(context.Context) (*LinkClick, error)
+	predicates    []predicate.LinkClick
+}
+
+var _ ent.Mutation = (*LinkClickMutation)(nil)
+
+// linkclickOption allows management of the mutation configuration using functional options.
+type linkclickOption func(*LinkClickMutation)
+
+// newLinkClickMutation creates new mutation for the LinkClick entity.
+func newLinkClickMutation(c config, op Op, opts ...linkclickOption) *LinkClickMutation {
+	m := &LinkClickMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeLinkClick,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withLinkClickID sets the ID field of the mutation.
+func withLinkClickID(id pulid.ID) linkclickOption {
+	return func(m *LinkClickMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *LinkClick
+		)
+		m.oldValue = func(ctx context.Context) (*LinkClick, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().LinkClick.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withLinkClick sets the old LinkClick of the mutation.
+func withLinkClick(node *LinkClick) linkclickOption {
+	return func(m *LinkClickMutation) {
+		m.oldValue = func(context.Context) (*LinkClick, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m LinkClickMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m LinkClickMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of LinkClick entities.
+func (m *LinkClickMutation) SetID(id pulid.ID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *LinkClickMutation) ID() (id pulid.ID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *LinkClickMutation) IDs(ctx context.Context) ([]pulid.ID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []pulid.ID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().LinkClick.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetLinkID sets the "link_id" field.
+func (m *LinkClickMutation) SetLinkID(pu pulid.ID) {
+	m.link = &pu
+}
+
+// LinkID returns the value of the "link_id" field in the mutation.
+func (m *LinkClickMutation) LinkID() (r pulid.ID, exists bool) {
+	v := m.link
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLinkID returns the old "link_id" field's value of the LinkClick entity.
+// If the LinkClick object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LinkClickMutation) OldLinkID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLinkID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLinkID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLinkID: %w", err)
+	}
+	return oldValue.LinkID, nil
+}
+
+// ResetLinkID resets all changes to the "link_id" field.
+func (m *LinkClickMutation) ResetLinkID() {
+	m.link = nil
+}
+
+// SetUserID sets the "user_id" field.
+func (m *LinkClickMutation) SetUserID(pu pulid.ID) {
+	m.user_id = &pu
+}
+
+// UserID returns the value of the "user_id" field in the mutation.
+func (m *LinkClickMutation) UserID() (r pulid.ID, exists bool) {
+	v := m.user_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUserID returns the old "user_id" field's value of the LinkClick entity.
+// If the LinkClick object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LinkClickMutation) OldUserID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUserID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUserID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUserID: %w", err)
+	}
+	return oldValue.UserID, nil
+}
+
+// ClearUserID clears the value of the "user_id" field.
+func (m *LinkClickMutation) ClearUserID() {
+	m.user_id = nil
+	m.clearedFields[linkclick.FieldUserID] = struct{}{}
+}
+
+// UserIDCleared returns if the "user_id" field was cleared in this mutation.
+func (m *LinkClickMutation) UserIDCleared() bool {
+	_, ok := m.clearedFields[linkclick.FieldUserID]
+	return ok
+}
+
+// ResetUserID resets all changes to the "user_id" field.
+func (m *LinkClickMutation) ResetUserID() {
+	m.user_id = nil
+	delete(m.clearedFields, linkclick.FieldUserID)
+}
+
+// SetOccurredAt sets the "occurred_at" field.
+func (m *LinkClickMutation) SetOccurredAt(t time.Time) {
+	m.occurred_at = &t
+}
+
+// OccurredAt returns the value of the "occurred_at" field in the mutation.
+func (m *LinkClickMutation) OccurredAt() (r time.Time, exists bool) {
+	v := m.occurred_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOccurredAt returns the old "occurred_at" field's value of the LinkClick entity.
+// If the LinkClick object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LinkClickMutation) OldOccurredAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOccurredAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOccurredAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOccurredAt: %w", err)
+	}
+	return oldValue.OccurredAt, nil
+}
+
+// ResetOccurredAt resets all changes to the "occurred_at" field.
+func (m *LinkClickMutation) ResetOccurredAt() {
+	m.occurred_at = nil
+}
+
+// ClearLink clears the "link" edge to the ProductLink entity.
+func (m *LinkClickMutation) ClearLink() {
+	m.clearedlink = true
+	m.clearedFields[linkclick.FieldLinkID] = struct{}{}
+}
+
+// LinkCleared reports if the "link" edge to the ProductLink entity was cleared.
+func (m *LinkClickMutation) LinkCleared() bool {
+	return m.clearedlink
+}
+
+// LinkIDs returns the "link" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// LinkID instead. It exists only for internal usage by the builders.
+func (m *LinkClickMutation) LinkIDs() (ids []pulid.ID) {
+	if id := m.link; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetLink resets all changes to the "link" edge.
+func (m *LinkClickMutation) ResetLink() {
+	m.link = nil
+	m.clearedlink = false
+}
+
+// Where appends a list predicates to the LinkClickMutation builder.
+func (m *LinkClickMutation) Where(ps ...predicate.LinkClick) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the LinkClickMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *LinkClickMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.LinkClick, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *LinkClickMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *LinkClickMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (LinkClick).
+func (m *LinkClickMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *LinkClickMutation) Fields() []string {
+	fields := make([]string, 0, 3)
+	if m.link != nil {
+		fields = append(fields, linkclick.FieldLinkID)
+	}
+	if m.user_id != nil {
+		fields = append(fields, linkclick.FieldUserID)
+	}
+	if m.occurred_at != nil {
+		fields = append(fields, linkclick.FieldOccurredAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *LinkClickMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case linkclick.FieldLinkID:
+		return m.LinkID()
+	case linkclick.FieldUserID:
+		return m.UserID()
+	case linkclick.FieldOccurredAt:
+		return m.OccurredAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *LinkClickMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case linkclick.FieldLinkID:
+		return m.OldLinkID(ctx)
+	case linkclick.FieldUserID:
+		return m.OldUserID(ctx)
+	case linkclick.FieldOccurredAt:
+		return m.OldOccurredAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown LinkClick field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *LinkClickMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case linkclick.FieldLinkID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLinkID(v)
+		return nil
+	case linkclick.FieldUserID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUserID(v)
+		return nil
+	case linkclick.FieldOccurredAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOccurredAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown LinkClick field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *LinkClickMutation) AddedFields() []string {
+	return nil
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *LinkClickMutation) AddedField(name string) (ent.Value, bool) {
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *LinkClickMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown LinkClick numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *LinkClickMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(linkclick.FieldUserID) {
+		fields = append(fields, linkclick.FieldUserID)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *LinkClickMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *LinkClickMutation) ClearField(name string) error {
+	switch name {
+	case linkclick.FieldUserID:
+		m.ClearUserID()
+		return nil
+	}
+	return fmt.Errorf("unknown LinkClick nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *LinkClickMutation) ResetField(name string) error {
+	switch name {
+	case linkclick.FieldLinkID:
+		m.ResetLinkID()
+		return nil
+	case linkclick.FieldUserID:
+		m.ResetUserID()
+		return nil
+	case linkclick.FieldOccurredAt:
+		m.ResetOccurredAt()
+		return nil
+	}
+	return fmt.Errorf("unknown LinkClick field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *LinkClickMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.link != nil {
+		edges = append(edges, linkclick.EdgeLink)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *LinkClickMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case linkclick.EdgeLink:
+		if id := m.link; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *LinkClickMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *LinkClickMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *LinkClickMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedlink {
+		edges = append(edges, linkclick.EdgeLink)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *LinkClickMutation) EdgeCleared(name string) bool {
+	switch name {
+	case linkclick.EdgeLink:
+		return m.clearedlink
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *LinkClickMutation) ClearEdge(name string) error {
+	switch name {
+	case linkclick.EdgeLink:
+		m.ClearLink()
+		return nil
+	}
+	return fmt.Errorf("unknown LinkClick unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *LinkClickMutation) ResetEdge(name string) error {
+	switch name {
+	case linkclick.EdgeLink:
+		m.ResetLink()
+		return nil
+	}
+	return fmt.Errorf("unknown LinkClick edge %s", name)
+}
+
 // PartnerMutation represents an operation that mutates the Partner nodes in the graph.
 type PartnerMutation struct {
 	config
@@ -11676,7 +14253,11 @@ type PayoutMutation struct {
 	status          *payout.Status
 	external_ref    *string
 	failure_reason  *string
+	transaction_id  *pulid.ID
+	settled_at      *time.Time
 	clearedFields   map[string]struct{}
+	run             *pulid.ID
+	clearedrun      bool
 	done            bool
 	oldValue        func(context.Context) (*Payout, error)
 	predicates      []predicate.Payout
@@ -11856,6 +14437,42 @@ func (m *PayoutMutation) OldInfluencerID(ctx context.Context) (v pulid.ID, err e
 // ResetInfluencerID resets all changes to the "influencer_id" field.
 func (m *PayoutMutation) ResetInfluencerID() {
 	m.influencer_id = nil
+}
+
+// SetRunID sets the "run_id" field.
+func (m *PayoutMutation) SetRunID(pu pulid.ID) {
+	m.run = &pu
+}
+
+// RunID returns the value of the "run_id" field in the mutation.
+func (m *PayoutMutation) RunID() (r pulid.ID, exists bool) {
+	v := m.run
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRunID returns the old "run_id" field's value of the Payout entity.
+// If the Payout object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PayoutMutation) OldRunID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRunID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRunID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRunID: %w", err)
+	}
+	return oldValue.RunID, nil
+}
+
+// ResetRunID resets all changes to the "run_id" field.
+func (m *PayoutMutation) ResetRunID() {
+	m.run = nil
 }
 
 // SetRunKey sets the "run_key" field.
@@ -12094,6 +14711,131 @@ func (m *PayoutMutation) ResetFailureReason() {
 	m.failure_reason = nil
 }
 
+// SetTransactionID sets the "transaction_id" field.
+func (m *PayoutMutation) SetTransactionID(pu pulid.ID) {
+	m.transaction_id = &pu
+}
+
+// TransactionID returns the value of the "transaction_id" field in the mutation.
+func (m *PayoutMutation) TransactionID() (r pulid.ID, exists bool) {
+	v := m.transaction_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTransactionID returns the old "transaction_id" field's value of the Payout entity.
+// If the Payout object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PayoutMutation) OldTransactionID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTransactionID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTransactionID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTransactionID: %w", err)
+	}
+	return oldValue.TransactionID, nil
+}
+
+// ClearTransactionID clears the value of the "transaction_id" field.
+func (m *PayoutMutation) ClearTransactionID() {
+	m.transaction_id = nil
+	m.clearedFields[payout.FieldTransactionID] = struct{}{}
+}
+
+// TransactionIDCleared returns if the "transaction_id" field was cleared in this mutation.
+func (m *PayoutMutation) TransactionIDCleared() bool {
+	_, ok := m.clearedFields[payout.FieldTransactionID]
+	return ok
+}
+
+// ResetTransactionID resets all changes to the "transaction_id" field.
+func (m *PayoutMutation) ResetTransactionID() {
+	m.transaction_id = nil
+	delete(m.clearedFields, payout.FieldTransactionID)
+}
+
+// SetSettledAt sets the "settled_at" field.
+func (m *PayoutMutation) SetSettledAt(t time.Time) {
+	m.settled_at = &t
+}
+
+// SettledAt returns the value of the "settled_at" field in the mutation.
+func (m *PayoutMutation) SettledAt() (r time.Time, exists bool) {
+	v := m.settled_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSettledAt returns the old "settled_at" field's value of the Payout entity.
+// If the Payout object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PayoutMutation) OldSettledAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSettledAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSettledAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSettledAt: %w", err)
+	}
+	return oldValue.SettledAt, nil
+}
+
+// ClearSettledAt clears the value of the "settled_at" field.
+func (m *PayoutMutation) ClearSettledAt() {
+	m.settled_at = nil
+	m.clearedFields[payout.FieldSettledAt] = struct{}{}
+}
+
+// SettledAtCleared returns if the "settled_at" field was cleared in this mutation.
+func (m *PayoutMutation) SettledAtCleared() bool {
+	_, ok := m.clearedFields[payout.FieldSettledAt]
+	return ok
+}
+
+// ResetSettledAt resets all changes to the "settled_at" field.
+func (m *PayoutMutation) ResetSettledAt() {
+	m.settled_at = nil
+	delete(m.clearedFields, payout.FieldSettledAt)
+}
+
+// ClearRun clears the "run" edge to the PayoutRun entity.
+func (m *PayoutMutation) ClearRun() {
+	m.clearedrun = true
+	m.clearedFields[payout.FieldRunID] = struct{}{}
+}
+
+// RunCleared reports if the "run" edge to the PayoutRun entity was cleared.
+func (m *PayoutMutation) RunCleared() bool {
+	return m.clearedrun
+}
+
+// RunIDs returns the "run" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// RunID instead. It exists only for internal usage by the builders.
+func (m *PayoutMutation) RunIDs() (ids []pulid.ID) {
+	if id := m.run; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetRun resets all changes to the "run" edge.
+func (m *PayoutMutation) ResetRun() {
+	m.run = nil
+	m.clearedrun = false
+}
+
 // Where appends a list predicates to the PayoutMutation builder.
 func (m *PayoutMutation) Where(ps ...predicate.Payout) {
 	m.predicates = append(m.predicates, ps...)
@@ -12128,12 +14870,15 @@ func (m *PayoutMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *PayoutMutation) Fields() []string {
-	fields := make([]string, 0, 8)
+	fields := make([]string, 0, 11)
 	if m.created_at != nil {
 		fields = append(fields, payout.FieldCreatedAt)
 	}
 	if m.influencer_id != nil {
 		fields = append(fields, payout.FieldInfluencerID)
+	}
+	if m.run != nil {
+		fields = append(fields, payout.FieldRunID)
 	}
 	if m.run_key != nil {
 		fields = append(fields, payout.FieldRunKey)
@@ -12153,6 +14898,12 @@ func (m *PayoutMutation) Fields() []string {
 	if m.failure_reason != nil {
 		fields = append(fields, payout.FieldFailureReason)
 	}
+	if m.transaction_id != nil {
+		fields = append(fields, payout.FieldTransactionID)
+	}
+	if m.settled_at != nil {
+		fields = append(fields, payout.FieldSettledAt)
+	}
 	return fields
 }
 
@@ -12165,6 +14916,8 @@ func (m *PayoutMutation) Field(name string) (ent.Value, bool) {
 		return m.CreatedAt()
 	case payout.FieldInfluencerID:
 		return m.InfluencerID()
+	case payout.FieldRunID:
+		return m.RunID()
 	case payout.FieldRunKey:
 		return m.RunKey()
 	case payout.FieldAmountMinor:
@@ -12177,6 +14930,10 @@ func (m *PayoutMutation) Field(name string) (ent.Value, bool) {
 		return m.ExternalRef()
 	case payout.FieldFailureReason:
 		return m.FailureReason()
+	case payout.FieldTransactionID:
+		return m.TransactionID()
+	case payout.FieldSettledAt:
+		return m.SettledAt()
 	}
 	return nil, false
 }
@@ -12190,6 +14947,8 @@ func (m *PayoutMutation) OldField(ctx context.Context, name string) (ent.Value, 
 		return m.OldCreatedAt(ctx)
 	case payout.FieldInfluencerID:
 		return m.OldInfluencerID(ctx)
+	case payout.FieldRunID:
+		return m.OldRunID(ctx)
 	case payout.FieldRunKey:
 		return m.OldRunKey(ctx)
 	case payout.FieldAmountMinor:
@@ -12202,6 +14961,10 @@ func (m *PayoutMutation) OldField(ctx context.Context, name string) (ent.Value, 
 		return m.OldExternalRef(ctx)
 	case payout.FieldFailureReason:
 		return m.OldFailureReason(ctx)
+	case payout.FieldTransactionID:
+		return m.OldTransactionID(ctx)
+	case payout.FieldSettledAt:
+		return m.OldSettledAt(ctx)
 	}
 	return nil, fmt.Errorf("unknown Payout field %s", name)
 }
@@ -12224,6 +14987,13 @@ func (m *PayoutMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetInfluencerID(v)
+		return nil
+	case payout.FieldRunID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRunID(v)
 		return nil
 	case payout.FieldRunKey:
 		v, ok := value.(string)
@@ -12266,6 +15036,20 @@ func (m *PayoutMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetFailureReason(v)
+		return nil
+	case payout.FieldTransactionID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTransactionID(v)
+		return nil
+	case payout.FieldSettledAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSettledAt(v)
 		return nil
 	}
 	return fmt.Errorf("unknown Payout field %s", name)
@@ -12311,7 +15095,14 @@ func (m *PayoutMutation) AddField(name string, value ent.Value) error {
 // ClearedFields returns all nullable fields that were cleared during this
 // mutation.
 func (m *PayoutMutation) ClearedFields() []string {
-	return nil
+	var fields []string
+	if m.FieldCleared(payout.FieldTransactionID) {
+		fields = append(fields, payout.FieldTransactionID)
+	}
+	if m.FieldCleared(payout.FieldSettledAt) {
+		fields = append(fields, payout.FieldSettledAt)
+	}
+	return fields
 }
 
 // FieldCleared returns a boolean indicating if a field with the given name was
@@ -12324,6 +15115,14 @@ func (m *PayoutMutation) FieldCleared(name string) bool {
 // ClearField clears the value of the field with the given name. It returns an
 // error if the field is not defined in the schema.
 func (m *PayoutMutation) ClearField(name string) error {
+	switch name {
+	case payout.FieldTransactionID:
+		m.ClearTransactionID()
+		return nil
+	case payout.FieldSettledAt:
+		m.ClearSettledAt()
+		return nil
+	}
 	return fmt.Errorf("unknown Payout nullable field %s", name)
 }
 
@@ -12336,6 +15135,9 @@ func (m *PayoutMutation) ResetField(name string) error {
 		return nil
 	case payout.FieldInfluencerID:
 		m.ResetInfluencerID()
+		return nil
+	case payout.FieldRunID:
+		m.ResetRunID()
 		return nil
 	case payout.FieldRunKey:
 		m.ResetRunKey()
@@ -12355,25 +15157,40 @@ func (m *PayoutMutation) ResetField(name string) error {
 	case payout.FieldFailureReason:
 		m.ResetFailureReason()
 		return nil
+	case payout.FieldTransactionID:
+		m.ResetTransactionID()
+		return nil
+	case payout.FieldSettledAt:
+		m.ResetSettledAt()
+		return nil
 	}
 	return fmt.Errorf("unknown Payout field %s", name)
 }
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *PayoutMutation) AddedEdges() []string {
-	edges := make([]string, 0, 0)
+	edges := make([]string, 0, 1)
+	if m.run != nil {
+		edges = append(edges, payout.EdgeRun)
+	}
 	return edges
 }
 
 // AddedIDs returns all IDs (to other nodes) that were added for the given edge
 // name in this mutation.
 func (m *PayoutMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case payout.EdgeRun:
+		if id := m.run; id != nil {
+			return []ent.Value{*id}
+		}
+	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *PayoutMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 0)
+	edges := make([]string, 0, 1)
 	return edges
 }
 
@@ -12385,26 +15202,894 @@ func (m *PayoutMutation) RemovedIDs(name string) []ent.Value {
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *PayoutMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 0)
+	edges := make([]string, 0, 1)
+	if m.clearedrun {
+		edges = append(edges, payout.EdgeRun)
+	}
 	return edges
 }
 
 // EdgeCleared returns a boolean which indicates if the edge with the given name
 // was cleared in this mutation.
 func (m *PayoutMutation) EdgeCleared(name string) bool {
+	switch name {
+	case payout.EdgeRun:
+		return m.clearedrun
+	}
 	return false
 }
 
 // ClearEdge clears the value of the edge with the given name. It returns an error
 // if that edge is not defined in the schema.
 func (m *PayoutMutation) ClearEdge(name string) error {
+	switch name {
+	case payout.EdgeRun:
+		m.ClearRun()
+		return nil
+	}
 	return fmt.Errorf("unknown Payout unique edge %s", name)
 }
 
 // ResetEdge resets all changes to the edge with the given name in this mutation.
 // It returns an error if the edge is not defined in the schema.
 func (m *PayoutMutation) ResetEdge(name string) error {
+	switch name {
+	case payout.EdgeRun:
+		m.ResetRun()
+		return nil
+	}
 	return fmt.Errorf("unknown Payout edge %s", name)
+}
+
+// PayoutRunMutation represents an operation that mutates the PayoutRun nodes in the graph.
+type PayoutRunMutation struct {
+	config
+	op               Op
+	typ              string
+	id               *pulid.ID
+	created_at       *time.Time
+	idempotency_key  *string
+	request_hash     *string
+	currency         *string
+	minimum_minor    *int64
+	addminimum_minor *int64
+	total_minor      *int64
+	addtotal_minor   *int64
+	count            *int
+	addcount         *int
+	clearedFields    map[string]struct{}
+	payouts          map[pulid.ID]struct{}
+	removedpayouts   map[pulid.ID]struct{}
+	clearedpayouts   bool
+	done             bool
+	oldValue         func(context.Context) (*PayoutRun, error)
+	predicates       []predicate.PayoutRun
+}
+
+var _ ent.Mutation = (*PayoutRunMutation)(nil)
+
+// payoutrunOption allows management of the mutation configuration using functional options.
+type payoutrunOption func(*PayoutRunMutation)
+
+// newPayoutRunMutation creates new mutation for the PayoutRun entity.
+func newPayoutRunMutation(c config, op Op, opts ...payoutrunOption) *PayoutRunMutation {
+	m := &PayoutRunMutation{
+		config:        c,
+		op:            op,
+		typ:           TypePayoutRun,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withPayoutRunID sets the ID field of the mutation.
+func withPayoutRunID(id pulid.ID) payoutrunOption {
+	return func(m *PayoutRunMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *PayoutRun
+		)
+		m.oldValue = func(ctx context.Context) (*PayoutRun, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().PayoutRun.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withPayoutRun sets the old PayoutRun of the mutation.
+func withPayoutRun(node *PayoutRun) payoutrunOption {
+	return func(m *PayoutRunMutation) {
+		m.oldValue = func(context.Context) (*PayoutRun, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m PayoutRunMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m PayoutRunMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of PayoutRun entities.
+func (m *PayoutRunMutation) SetID(id pulid.ID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *PayoutRunMutation) ID() (id pulid.ID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *PayoutRunMutation) IDs(ctx context.Context) ([]pulid.ID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []pulid.ID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().PayoutRun.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *PayoutRunMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *PayoutRunMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the PayoutRun entity.
+// If the PayoutRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PayoutRunMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *PayoutRunMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetIdempotencyKey sets the "idempotency_key" field.
+func (m *PayoutRunMutation) SetIdempotencyKey(s string) {
+	m.idempotency_key = &s
+}
+
+// IdempotencyKey returns the value of the "idempotency_key" field in the mutation.
+func (m *PayoutRunMutation) IdempotencyKey() (r string, exists bool) {
+	v := m.idempotency_key
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldIdempotencyKey returns the old "idempotency_key" field's value of the PayoutRun entity.
+// If the PayoutRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PayoutRunMutation) OldIdempotencyKey(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldIdempotencyKey is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldIdempotencyKey requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldIdempotencyKey: %w", err)
+	}
+	return oldValue.IdempotencyKey, nil
+}
+
+// ResetIdempotencyKey resets all changes to the "idempotency_key" field.
+func (m *PayoutRunMutation) ResetIdempotencyKey() {
+	m.idempotency_key = nil
+}
+
+// SetRequestHash sets the "request_hash" field.
+func (m *PayoutRunMutation) SetRequestHash(s string) {
+	m.request_hash = &s
+}
+
+// RequestHash returns the value of the "request_hash" field in the mutation.
+func (m *PayoutRunMutation) RequestHash() (r string, exists bool) {
+	v := m.request_hash
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRequestHash returns the old "request_hash" field's value of the PayoutRun entity.
+// If the PayoutRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PayoutRunMutation) OldRequestHash(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRequestHash is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRequestHash requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRequestHash: %w", err)
+	}
+	return oldValue.RequestHash, nil
+}
+
+// ResetRequestHash resets all changes to the "request_hash" field.
+func (m *PayoutRunMutation) ResetRequestHash() {
+	m.request_hash = nil
+}
+
+// SetCurrency sets the "currency" field.
+func (m *PayoutRunMutation) SetCurrency(s string) {
+	m.currency = &s
+}
+
+// Currency returns the value of the "currency" field in the mutation.
+func (m *PayoutRunMutation) Currency() (r string, exists bool) {
+	v := m.currency
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCurrency returns the old "currency" field's value of the PayoutRun entity.
+// If the PayoutRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PayoutRunMutation) OldCurrency(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCurrency is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCurrency requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCurrency: %w", err)
+	}
+	return oldValue.Currency, nil
+}
+
+// ResetCurrency resets all changes to the "currency" field.
+func (m *PayoutRunMutation) ResetCurrency() {
+	m.currency = nil
+}
+
+// SetMinimumMinor sets the "minimum_minor" field.
+func (m *PayoutRunMutation) SetMinimumMinor(i int64) {
+	m.minimum_minor = &i
+	m.addminimum_minor = nil
+}
+
+// MinimumMinor returns the value of the "minimum_minor" field in the mutation.
+func (m *PayoutRunMutation) MinimumMinor() (r int64, exists bool) {
+	v := m.minimum_minor
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMinimumMinor returns the old "minimum_minor" field's value of the PayoutRun entity.
+// If the PayoutRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PayoutRunMutation) OldMinimumMinor(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMinimumMinor is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMinimumMinor requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMinimumMinor: %w", err)
+	}
+	return oldValue.MinimumMinor, nil
+}
+
+// AddMinimumMinor adds i to the "minimum_minor" field.
+func (m *PayoutRunMutation) AddMinimumMinor(i int64) {
+	if m.addminimum_minor != nil {
+		*m.addminimum_minor += i
+	} else {
+		m.addminimum_minor = &i
+	}
+}
+
+// AddedMinimumMinor returns the value that was added to the "minimum_minor" field in this mutation.
+func (m *PayoutRunMutation) AddedMinimumMinor() (r int64, exists bool) {
+	v := m.addminimum_minor
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetMinimumMinor resets all changes to the "minimum_minor" field.
+func (m *PayoutRunMutation) ResetMinimumMinor() {
+	m.minimum_minor = nil
+	m.addminimum_minor = nil
+}
+
+// SetTotalMinor sets the "total_minor" field.
+func (m *PayoutRunMutation) SetTotalMinor(i int64) {
+	m.total_minor = &i
+	m.addtotal_minor = nil
+}
+
+// TotalMinor returns the value of the "total_minor" field in the mutation.
+func (m *PayoutRunMutation) TotalMinor() (r int64, exists bool) {
+	v := m.total_minor
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTotalMinor returns the old "total_minor" field's value of the PayoutRun entity.
+// If the PayoutRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PayoutRunMutation) OldTotalMinor(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTotalMinor is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTotalMinor requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTotalMinor: %w", err)
+	}
+	return oldValue.TotalMinor, nil
+}
+
+// AddTotalMinor adds i to the "total_minor" field.
+func (m *PayoutRunMutation) AddTotalMinor(i int64) {
+	if m.addtotal_minor != nil {
+		*m.addtotal_minor += i
+	} else {
+		m.addtotal_minor = &i
+	}
+}
+
+// AddedTotalMinor returns the value that was added to the "total_minor" field in this mutation.
+func (m *PayoutRunMutation) AddedTotalMinor() (r int64, exists bool) {
+	v := m.addtotal_minor
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetTotalMinor resets all changes to the "total_minor" field.
+func (m *PayoutRunMutation) ResetTotalMinor() {
+	m.total_minor = nil
+	m.addtotal_minor = nil
+}
+
+// SetCount sets the "count" field.
+func (m *PayoutRunMutation) SetCount(i int) {
+	m.count = &i
+	m.addcount = nil
+}
+
+// Count returns the value of the "count" field in the mutation.
+func (m *PayoutRunMutation) Count() (r int, exists bool) {
+	v := m.count
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCount returns the old "count" field's value of the PayoutRun entity.
+// If the PayoutRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PayoutRunMutation) OldCount(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCount is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCount requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCount: %w", err)
+	}
+	return oldValue.Count, nil
+}
+
+// AddCount adds i to the "count" field.
+func (m *PayoutRunMutation) AddCount(i int) {
+	if m.addcount != nil {
+		*m.addcount += i
+	} else {
+		m.addcount = &i
+	}
+}
+
+// AddedCount returns the value that was added to the "count" field in this mutation.
+func (m *PayoutRunMutation) AddedCount() (r int, exists bool) {
+	v := m.addcount
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetCount resets all changes to the "count" field.
+func (m *PayoutRunMutation) ResetCount() {
+	m.count = nil
+	m.addcount = nil
+}
+
+// AddPayoutIDs adds the "payouts" edge to the Payout entity by ids.
+func (m *PayoutRunMutation) AddPayoutIDs(ids ...pulid.ID) {
+	if m.payouts == nil {
+		m.payouts = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		m.payouts[ids[i]] = struct{}{}
+	}
+}
+
+// ClearPayouts clears the "payouts" edge to the Payout entity.
+func (m *PayoutRunMutation) ClearPayouts() {
+	m.clearedpayouts = true
+}
+
+// PayoutsCleared reports if the "payouts" edge to the Payout entity was cleared.
+func (m *PayoutRunMutation) PayoutsCleared() bool {
+	return m.clearedpayouts
+}
+
+// RemovePayoutIDs removes the "payouts" edge to the Payout entity by IDs.
+func (m *PayoutRunMutation) RemovePayoutIDs(ids ...pulid.ID) {
+	if m.removedpayouts == nil {
+		m.removedpayouts = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		delete(m.payouts, ids[i])
+		m.removedpayouts[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedPayouts returns the removed IDs of the "payouts" edge to the Payout entity.
+func (m *PayoutRunMutation) RemovedPayoutsIDs() (ids []pulid.ID) {
+	for id := range m.removedpayouts {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// PayoutsIDs returns the "payouts" edge IDs in the mutation.
+func (m *PayoutRunMutation) PayoutsIDs() (ids []pulid.ID) {
+	for id := range m.payouts {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetPayouts resets all changes to the "payouts" edge.
+func (m *PayoutRunMutation) ResetPayouts() {
+	m.payouts = nil
+	m.clearedpayouts = false
+	m.removedpayouts = nil
+}
+
+// Where appends a list predicates to the PayoutRunMutation builder.
+func (m *PayoutRunMutation) Where(ps ...predicate.PayoutRun) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the PayoutRunMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *PayoutRunMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.PayoutRun, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *PayoutRunMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *PayoutRunMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (PayoutRun).
+func (m *PayoutRunMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *PayoutRunMutation) Fields() []string {
+	fields := make([]string, 0, 7)
+	if m.created_at != nil {
+		fields = append(fields, payoutrun.FieldCreatedAt)
+	}
+	if m.idempotency_key != nil {
+		fields = append(fields, payoutrun.FieldIdempotencyKey)
+	}
+	if m.request_hash != nil {
+		fields = append(fields, payoutrun.FieldRequestHash)
+	}
+	if m.currency != nil {
+		fields = append(fields, payoutrun.FieldCurrency)
+	}
+	if m.minimum_minor != nil {
+		fields = append(fields, payoutrun.FieldMinimumMinor)
+	}
+	if m.total_minor != nil {
+		fields = append(fields, payoutrun.FieldTotalMinor)
+	}
+	if m.count != nil {
+		fields = append(fields, payoutrun.FieldCount)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *PayoutRunMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case payoutrun.FieldCreatedAt:
+		return m.CreatedAt()
+	case payoutrun.FieldIdempotencyKey:
+		return m.IdempotencyKey()
+	case payoutrun.FieldRequestHash:
+		return m.RequestHash()
+	case payoutrun.FieldCurrency:
+		return m.Currency()
+	case payoutrun.FieldMinimumMinor:
+		return m.MinimumMinor()
+	case payoutrun.FieldTotalMinor:
+		return m.TotalMinor()
+	case payoutrun.FieldCount:
+		return m.Count()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *PayoutRunMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case payoutrun.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case payoutrun.FieldIdempotencyKey:
+		return m.OldIdempotencyKey(ctx)
+	case payoutrun.FieldRequestHash:
+		return m.OldRequestHash(ctx)
+	case payoutrun.FieldCurrency:
+		return m.OldCurrency(ctx)
+	case payoutrun.FieldMinimumMinor:
+		return m.OldMinimumMinor(ctx)
+	case payoutrun.FieldTotalMinor:
+		return m.OldTotalMinor(ctx)
+	case payoutrun.FieldCount:
+		return m.OldCount(ctx)
+	}
+	return nil, fmt.Errorf("unknown PayoutRun field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *PayoutRunMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case payoutrun.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case payoutrun.FieldIdempotencyKey:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetIdempotencyKey(v)
+		return nil
+	case payoutrun.FieldRequestHash:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRequestHash(v)
+		return nil
+	case payoutrun.FieldCurrency:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCurrency(v)
+		return nil
+	case payoutrun.FieldMinimumMinor:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMinimumMinor(v)
+		return nil
+	case payoutrun.FieldTotalMinor:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTotalMinor(v)
+		return nil
+	case payoutrun.FieldCount:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCount(v)
+		return nil
+	}
+	return fmt.Errorf("unknown PayoutRun field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *PayoutRunMutation) AddedFields() []string {
+	var fields []string
+	if m.addminimum_minor != nil {
+		fields = append(fields, payoutrun.FieldMinimumMinor)
+	}
+	if m.addtotal_minor != nil {
+		fields = append(fields, payoutrun.FieldTotalMinor)
+	}
+	if m.addcount != nil {
+		fields = append(fields, payoutrun.FieldCount)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *PayoutRunMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case payoutrun.FieldMinimumMinor:
+		return m.AddedMinimumMinor()
+	case payoutrun.FieldTotalMinor:
+		return m.AddedTotalMinor()
+	case payoutrun.FieldCount:
+		return m.AddedCount()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *PayoutRunMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case payoutrun.FieldMinimumMinor:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddMinimumMinor(v)
+		return nil
+	case payoutrun.FieldTotalMinor:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddTotalMinor(v)
+		return nil
+	case payoutrun.FieldCount:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddCount(v)
+		return nil
+	}
+	return fmt.Errorf("unknown PayoutRun numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *PayoutRunMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *PayoutRunMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *PayoutRunMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown PayoutRun nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *PayoutRunMutation) ResetField(name string) error {
+	switch name {
+	case payoutrun.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case payoutrun.FieldIdempotencyKey:
+		m.ResetIdempotencyKey()
+		return nil
+	case payoutrun.FieldRequestHash:
+		m.ResetRequestHash()
+		return nil
+	case payoutrun.FieldCurrency:
+		m.ResetCurrency()
+		return nil
+	case payoutrun.FieldMinimumMinor:
+		m.ResetMinimumMinor()
+		return nil
+	case payoutrun.FieldTotalMinor:
+		m.ResetTotalMinor()
+		return nil
+	case payoutrun.FieldCount:
+		m.ResetCount()
+		return nil
+	}
+	return fmt.Errorf("unknown PayoutRun field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *PayoutRunMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.payouts != nil {
+		edges = append(edges, payoutrun.EdgePayouts)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *PayoutRunMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case payoutrun.EdgePayouts:
+		ids := make([]ent.Value, 0, len(m.payouts))
+		for id := range m.payouts {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *PayoutRunMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.removedpayouts != nil {
+		edges = append(edges, payoutrun.EdgePayouts)
+	}
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *PayoutRunMutation) RemovedIDs(name string) []ent.Value {
+	switch name {
+	case payoutrun.EdgePayouts:
+		ids := make([]ent.Value, 0, len(m.removedpayouts))
+		for id := range m.removedpayouts {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *PayoutRunMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedpayouts {
+		edges = append(edges, payoutrun.EdgePayouts)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *PayoutRunMutation) EdgeCleared(name string) bool {
+	switch name {
+	case payoutrun.EdgePayouts:
+		return m.clearedpayouts
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *PayoutRunMutation) ClearEdge(name string) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown PayoutRun unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *PayoutRunMutation) ResetEdge(name string) error {
+	switch name {
+	case payoutrun.EdgePayouts:
+		m.ResetPayouts()
+		return nil
+	}
+	return fmt.Errorf("unknown PayoutRun edge %s", name)
 }
 
 // ProductMutation represents an operation that mutates the Product nodes in the graph.
@@ -12419,6 +16104,7 @@ type ProductMutation struct {
 	addprice_minor *int64
 	currency       *string
 	category       *string
+	url            *string
 	clearedFields  map[string]struct{}
 	partner        *pulid.ID
 	clearedpartner bool
@@ -12770,6 +16456,42 @@ func (m *ProductMutation) ResetCategory() {
 	m.category = nil
 }
 
+// SetURL sets the "url" field.
+func (m *ProductMutation) SetURL(s string) {
+	m.url = &s
+}
+
+// URL returns the value of the "url" field in the mutation.
+func (m *ProductMutation) URL() (r string, exists bool) {
+	v := m.url
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldURL returns the old "url" field's value of the Product entity.
+// If the Product object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ProductMutation) OldURL(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldURL is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldURL requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldURL: %w", err)
+	}
+	return oldValue.URL, nil
+}
+
+// ResetURL resets all changes to the "url" field.
+func (m *ProductMutation) ResetURL() {
+	m.url = nil
+}
+
 // ClearPartner clears the "partner" edge to the Partner entity.
 func (m *ProductMutation) ClearPartner() {
 	m.clearedpartner = true
@@ -12885,7 +16607,7 @@ func (m *ProductMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *ProductMutation) Fields() []string {
-	fields := make([]string, 0, 6)
+	fields := make([]string, 0, 7)
 	if m.created_at != nil {
 		fields = append(fields, product.FieldCreatedAt)
 	}
@@ -12903,6 +16625,9 @@ func (m *ProductMutation) Fields() []string {
 	}
 	if m.category != nil {
 		fields = append(fields, product.FieldCategory)
+	}
+	if m.url != nil {
+		fields = append(fields, product.FieldURL)
 	}
 	return fields
 }
@@ -12924,6 +16649,8 @@ func (m *ProductMutation) Field(name string) (ent.Value, bool) {
 		return m.Currency()
 	case product.FieldCategory:
 		return m.Category()
+	case product.FieldURL:
+		return m.URL()
 	}
 	return nil, false
 }
@@ -12945,6 +16672,8 @@ func (m *ProductMutation) OldField(ctx context.Context, name string) (ent.Value,
 		return m.OldCurrency(ctx)
 	case product.FieldCategory:
 		return m.OldCategory(ctx)
+	case product.FieldURL:
+		return m.OldURL(ctx)
 	}
 	return nil, fmt.Errorf("unknown Product field %s", name)
 }
@@ -12995,6 +16724,13 @@ func (m *ProductMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetCategory(v)
+		return nil
+	case product.FieldURL:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetURL(v)
 		return nil
 	}
 	return fmt.Errorf("unknown Product field %s", name)
@@ -13077,6 +16813,9 @@ func (m *ProductMutation) ResetField(name string) error {
 		return nil
 	case product.FieldCategory:
 		m.ResetCategory()
+		return nil
+	case product.FieldURL:
+		m.ResetURL()
 		return nil
 	}
 	return fmt.Errorf("unknown Product field %s", name)
@@ -13201,6 +16940,9 @@ type ProductLinkMutation struct {
 	clearedproduct      bool
 	content             *pulid.ID
 	clearedcontent      bool
+	clicks              map[pulid.ID]struct{}
+	removedclicks       map[pulid.ID]struct{}
+	clearedclicks       bool
 	done                bool
 	oldValue            func(context.Context) (*ProductLink, error)
 	predicates          []predicate.ProductLink
@@ -13620,6 +17362,60 @@ func (m *ProductLinkMutation) ResetContent() {
 	m.clearedcontent = false
 }
 
+// AddClickIDs adds the "clicks" edge to the LinkClick entity by ids.
+func (m *ProductLinkMutation) AddClickIDs(ids ...pulid.ID) {
+	if m.clicks == nil {
+		m.clicks = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		m.clicks[ids[i]] = struct{}{}
+	}
+}
+
+// ClearClicks clears the "clicks" edge to the LinkClick entity.
+func (m *ProductLinkMutation) ClearClicks() {
+	m.clearedclicks = true
+}
+
+// ClicksCleared reports if the "clicks" edge to the LinkClick entity was cleared.
+func (m *ProductLinkMutation) ClicksCleared() bool {
+	return m.clearedclicks
+}
+
+// RemoveClickIDs removes the "clicks" edge to the LinkClick entity by IDs.
+func (m *ProductLinkMutation) RemoveClickIDs(ids ...pulid.ID) {
+	if m.removedclicks == nil {
+		m.removedclicks = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		delete(m.clicks, ids[i])
+		m.removedclicks[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedClicks returns the removed IDs of the "clicks" edge to the LinkClick entity.
+func (m *ProductLinkMutation) RemovedClicksIDs() (ids []pulid.ID) {
+	for id := range m.removedclicks {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ClicksIDs returns the "clicks" edge IDs in the mutation.
+func (m *ProductLinkMutation) ClicksIDs() (ids []pulid.ID) {
+	for id := range m.clicks {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetClicks resets all changes to the "clicks" edge.
+func (m *ProductLinkMutation) ResetClicks() {
+	m.clicks = nil
+	m.clearedclicks = false
+	m.removedclicks = nil
+}
+
 // Where appends a list predicates to the ProductLinkMutation builder.
 func (m *ProductLinkMutation) Where(ps ...predicate.ProductLink) {
 	m.predicates = append(m.predicates, ps...)
@@ -13865,12 +17661,15 @@ func (m *ProductLinkMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *ProductLinkMutation) AddedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 3)
 	if m.product != nil {
 		edges = append(edges, productlink.EdgeProduct)
 	}
 	if m.content != nil {
 		edges = append(edges, productlink.EdgeContent)
+	}
+	if m.clicks != nil {
+		edges = append(edges, productlink.EdgeClicks)
 	}
 	return edges
 }
@@ -13887,30 +17686,50 @@ func (m *ProductLinkMutation) AddedIDs(name string) []ent.Value {
 		if id := m.content; id != nil {
 			return []ent.Value{*id}
 		}
+	case productlink.EdgeClicks:
+		ids := make([]ent.Value, 0, len(m.clicks))
+		for id := range m.clicks {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *ProductLinkMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 3)
+	if m.removedclicks != nil {
+		edges = append(edges, productlink.EdgeClicks)
+	}
 	return edges
 }
 
 // RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
 // the given name in this mutation.
 func (m *ProductLinkMutation) RemovedIDs(name string) []ent.Value {
+	switch name {
+	case productlink.EdgeClicks:
+		ids := make([]ent.Value, 0, len(m.removedclicks))
+		for id := range m.removedclicks {
+			ids = append(ids, id)
+		}
+		return ids
+	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *ProductLinkMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 3)
 	if m.clearedproduct {
 		edges = append(edges, productlink.EdgeProduct)
 	}
 	if m.clearedcontent {
 		edges = append(edges, productlink.EdgeContent)
+	}
+	if m.clearedclicks {
+		edges = append(edges, productlink.EdgeClicks)
 	}
 	return edges
 }
@@ -13923,6 +17742,8 @@ func (m *ProductLinkMutation) EdgeCleared(name string) bool {
 		return m.clearedproduct
 	case productlink.EdgeContent:
 		return m.clearedcontent
+	case productlink.EdgeClicks:
+		return m.clearedclicks
 	}
 	return false
 }
@@ -13950,6 +17771,9 @@ func (m *ProductLinkMutation) ResetEdge(name string) error {
 		return nil
 	case productlink.EdgeContent:
 		m.ResetContent()
+		return nil
+	case productlink.EdgeClicks:
+		m.ResetClicks()
 		return nil
 	}
 	return fmt.Errorf("unknown ProductLink edge %s", name)
@@ -15578,6 +19402,392 @@ func (m *TipMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown Tip edge %s", name)
 }
 
+// TrackingKeyMutation represents an operation that mutates the TrackingKey nodes in the graph.
+type TrackingKeyMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *pulid.ID
+	created_at    *time.Time
+	secret        *[]byte
+	clearedFields map[string]struct{}
+	done          bool
+	oldValue      func(context.Context) (*TrackingKey, error)
+	predicates    []predicate.TrackingKey
+}
+
+var _ ent.Mutation = (*TrackingKeyMutation)(nil)
+
+// trackingkeyOption allows management of the mutation configuration using functional options.
+type trackingkeyOption func(*TrackingKeyMutation)
+
+// newTrackingKeyMutation creates new mutation for the TrackingKey entity.
+func newTrackingKeyMutation(c config, op Op, opts ...trackingkeyOption) *TrackingKeyMutation {
+	m := &TrackingKeyMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeTrackingKey,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withTrackingKeyID sets the ID field of the mutation.
+func withTrackingKeyID(id pulid.ID) trackingkeyOption {
+	return func(m *TrackingKeyMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *TrackingKey
+		)
+		m.oldValue = func(ctx context.Context) (*TrackingKey, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().TrackingKey.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withTrackingKey sets the old TrackingKey of the mutation.
+func withTrackingKey(node *TrackingKey) trackingkeyOption {
+	return func(m *TrackingKeyMutation) {
+		m.oldValue = func(context.Context) (*TrackingKey, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m TrackingKeyMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m TrackingKeyMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of TrackingKey entities.
+func (m *TrackingKeyMutation) SetID(id pulid.ID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *TrackingKeyMutation) ID() (id pulid.ID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *TrackingKeyMutation) IDs(ctx context.Context) ([]pulid.ID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []pulid.ID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().TrackingKey.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *TrackingKeyMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *TrackingKeyMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the TrackingKey entity.
+// If the TrackingKey object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TrackingKeyMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *TrackingKeyMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetSecret sets the "secret" field.
+func (m *TrackingKeyMutation) SetSecret(b []byte) {
+	m.secret = &b
+}
+
+// Secret returns the value of the "secret" field in the mutation.
+func (m *TrackingKeyMutation) Secret() (r []byte, exists bool) {
+	v := m.secret
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSecret returns the old "secret" field's value of the TrackingKey entity.
+// If the TrackingKey object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TrackingKeyMutation) OldSecret(ctx context.Context) (v []byte, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSecret is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSecret requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSecret: %w", err)
+	}
+	return oldValue.Secret, nil
+}
+
+// ResetSecret resets all changes to the "secret" field.
+func (m *TrackingKeyMutation) ResetSecret() {
+	m.secret = nil
+}
+
+// Where appends a list predicates to the TrackingKeyMutation builder.
+func (m *TrackingKeyMutation) Where(ps ...predicate.TrackingKey) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the TrackingKeyMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *TrackingKeyMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.TrackingKey, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *TrackingKeyMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *TrackingKeyMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (TrackingKey).
+func (m *TrackingKeyMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *TrackingKeyMutation) Fields() []string {
+	fields := make([]string, 0, 2)
+	if m.created_at != nil {
+		fields = append(fields, trackingkey.FieldCreatedAt)
+	}
+	if m.secret != nil {
+		fields = append(fields, trackingkey.FieldSecret)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *TrackingKeyMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case trackingkey.FieldCreatedAt:
+		return m.CreatedAt()
+	case trackingkey.FieldSecret:
+		return m.Secret()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *TrackingKeyMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case trackingkey.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case trackingkey.FieldSecret:
+		return m.OldSecret(ctx)
+	}
+	return nil, fmt.Errorf("unknown TrackingKey field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *TrackingKeyMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case trackingkey.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case trackingkey.FieldSecret:
+		v, ok := value.([]byte)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSecret(v)
+		return nil
+	}
+	return fmt.Errorf("unknown TrackingKey field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *TrackingKeyMutation) AddedFields() []string {
+	return nil
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *TrackingKeyMutation) AddedField(name string) (ent.Value, bool) {
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *TrackingKeyMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown TrackingKey numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *TrackingKeyMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *TrackingKeyMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *TrackingKeyMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown TrackingKey nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *TrackingKeyMutation) ResetField(name string) error {
+	switch name {
+	case trackingkey.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case trackingkey.FieldSecret:
+		m.ResetSecret()
+		return nil
+	}
+	return fmt.Errorf("unknown TrackingKey field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *TrackingKeyMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *TrackingKeyMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *TrackingKeyMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *TrackingKeyMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *TrackingKeyMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *TrackingKeyMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *TrackingKeyMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown TrackingKey unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *TrackingKeyMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown TrackingKey edge %s", name)
+}
+
 // UserMutation represents an operation that mutates the User nodes in the graph.
 type UserMutation struct {
 	config
@@ -15589,6 +19799,7 @@ type UserMutation struct {
 	display_name        *string
 	country             *string
 	age_bracket         *user.AgeBracket
+	external_id         *string
 	clearedFields       map[string]struct{}
 	following           map[pulid.ID]struct{}
 	removedfollowing    map[pulid.ID]struct{}
@@ -15914,6 +20125,55 @@ func (m *UserMutation) ResetAgeBracket() {
 	delete(m.clearedFields, user.FieldAgeBracket)
 }
 
+// SetExternalID sets the "external_id" field.
+func (m *UserMutation) SetExternalID(s string) {
+	m.external_id = &s
+}
+
+// ExternalID returns the value of the "external_id" field in the mutation.
+func (m *UserMutation) ExternalID() (r string, exists bool) {
+	v := m.external_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldExternalID returns the old "external_id" field's value of the User entity.
+// If the User object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UserMutation) OldExternalID(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldExternalID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldExternalID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldExternalID: %w", err)
+	}
+	return oldValue.ExternalID, nil
+}
+
+// ClearExternalID clears the value of the "external_id" field.
+func (m *UserMutation) ClearExternalID() {
+	m.external_id = nil
+	m.clearedFields[user.FieldExternalID] = struct{}{}
+}
+
+// ExternalIDCleared returns if the "external_id" field was cleared in this mutation.
+func (m *UserMutation) ExternalIDCleared() bool {
+	_, ok := m.clearedFields[user.FieldExternalID]
+	return ok
+}
+
+// ResetExternalID resets all changes to the "external_id" field.
+func (m *UserMutation) ResetExternalID() {
+	m.external_id = nil
+	delete(m.clearedFields, user.FieldExternalID)
+}
+
 // AddFollowingIDs adds the "following" edge to the Influencer entity by ids.
 func (m *UserMutation) AddFollowingIDs(ids ...pulid.ID) {
 	if m.following == nil {
@@ -16110,7 +20370,7 @@ func (m *UserMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *UserMutation) Fields() []string {
-	fields := make([]string, 0, 5)
+	fields := make([]string, 0, 6)
 	if m.created_at != nil {
 		fields = append(fields, user.FieldCreatedAt)
 	}
@@ -16125,6 +20385,9 @@ func (m *UserMutation) Fields() []string {
 	}
 	if m.age_bracket != nil {
 		fields = append(fields, user.FieldAgeBracket)
+	}
+	if m.external_id != nil {
+		fields = append(fields, user.FieldExternalID)
 	}
 	return fields
 }
@@ -16144,6 +20407,8 @@ func (m *UserMutation) Field(name string) (ent.Value, bool) {
 		return m.Country()
 	case user.FieldAgeBracket:
 		return m.AgeBracket()
+	case user.FieldExternalID:
+		return m.ExternalID()
 	}
 	return nil, false
 }
@@ -16163,6 +20428,8 @@ func (m *UserMutation) OldField(ctx context.Context, name string) (ent.Value, er
 		return m.OldCountry(ctx)
 	case user.FieldAgeBracket:
 		return m.OldAgeBracket(ctx)
+	case user.FieldExternalID:
+		return m.OldExternalID(ctx)
 	}
 	return nil, fmt.Errorf("unknown User field %s", name)
 }
@@ -16207,6 +20474,13 @@ func (m *UserMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetAgeBracket(v)
 		return nil
+	case user.FieldExternalID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetExternalID(v)
+		return nil
 	}
 	return fmt.Errorf("unknown User field %s", name)
 }
@@ -16243,6 +20517,9 @@ func (m *UserMutation) ClearedFields() []string {
 	if m.FieldCleared(user.FieldAgeBracket) {
 		fields = append(fields, user.FieldAgeBracket)
 	}
+	if m.FieldCleared(user.FieldExternalID) {
+		fields = append(fields, user.FieldExternalID)
+	}
 	return fields
 }
 
@@ -16262,6 +20539,9 @@ func (m *UserMutation) ClearField(name string) error {
 		return nil
 	case user.FieldAgeBracket:
 		m.ClearAgeBracket()
+		return nil
+	case user.FieldExternalID:
+		m.ClearExternalID()
 		return nil
 	}
 	return fmt.Errorf("unknown User nullable field %s", name)
@@ -16285,6 +20565,9 @@ func (m *UserMutation) ResetField(name string) error {
 		return nil
 	case user.FieldAgeBracket:
 		m.ResetAgeBracket()
+		return nil
+	case user.FieldExternalID:
+		m.ResetExternalID()
 		return nil
 	}
 	return fmt.Errorf("unknown User field %s", name)

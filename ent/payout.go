@@ -10,6 +10,7 @@ import (
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
 	"github.com/limelight-hq/limelight/ent/payout"
+	"github.com/limelight-hq/limelight/ent/payoutrun"
 	"github.com/limelight-hq/limelight/ent/schema/pulid"
 )
 
@@ -22,6 +23,8 @@ type Payout struct {
 	CreatedAt time.Time `json:"created_at,omitempty"`
 	// InfluencerID holds the value of the "influencer_id" field.
 	InfluencerID pulid.ID `json:"influencer_id,omitempty"`
+	// RunID holds the value of the "run_id" field.
+	RunID pulid.ID `json:"run_id,omitempty"`
 	// RunKey holds the value of the "run_key" field.
 	RunKey string `json:"run_key,omitempty"`
 	// AmountMinor holds the value of the "amount_minor" field.
@@ -34,7 +37,36 @@ type Payout struct {
 	ExternalRef string `json:"external_ref,omitempty"`
 	// FailureReason holds the value of the "failure_reason" field.
 	FailureReason string `json:"failure_reason,omitempty"`
-	selectValues  sql.SelectValues
+	// The ledger transaction that moved the funds to the payout bucket.
+	TransactionID pulid.ID `json:"transaction_id,omitempty"`
+	// SettledAt holds the value of the "settled_at" field.
+	SettledAt *time.Time `json:"settled_at,omitempty"`
+	// Edges holds the relations/edges for other nodes in the graph.
+	// The values are being populated by the PayoutQuery when eager-loading is set.
+	Edges        PayoutEdges `json:"edges"`
+	selectValues sql.SelectValues
+}
+
+// PayoutEdges holds the relations/edges for other nodes in the graph.
+type PayoutEdges struct {
+	// Run holds the value of the run edge.
+	Run *PayoutRun `json:"run,omitempty"`
+	// loadedTypes holds the information for reporting if a
+	// type was loaded (or requested) in eager-loading or not.
+	loadedTypes [1]bool
+	// totalCount holds the count of the edges above.
+	totalCount [1]map[string]int
+}
+
+// RunOrErr returns the Run value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e PayoutEdges) RunOrErr() (*PayoutRun, error) {
+	if e.Run != nil {
+		return e.Run, nil
+	} else if e.loadedTypes[0] {
+		return nil, &NotFoundError{label: payoutrun.Label}
+	}
+	return nil, &NotLoadedError{edge: "run"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -42,13 +74,13 @@ func (*Payout) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case payout.FieldID, payout.FieldInfluencerID:
+		case payout.FieldID, payout.FieldInfluencerID, payout.FieldRunID, payout.FieldTransactionID:
 			values[i] = new(pulid.ID)
 		case payout.FieldAmountMinor:
 			values[i] = new(sql.NullInt64)
 		case payout.FieldRunKey, payout.FieldCurrency, payout.FieldStatus, payout.FieldExternalRef, payout.FieldFailureReason:
 			values[i] = new(sql.NullString)
-		case payout.FieldCreatedAt:
+		case payout.FieldCreatedAt, payout.FieldSettledAt:
 			values[i] = new(sql.NullTime)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -82,6 +114,12 @@ func (_m *Payout) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field influencer_id", values[i])
 			} else if value != nil {
 				_m.InfluencerID = *value
+			}
+		case payout.FieldRunID:
+			if value, ok := values[i].(*pulid.ID); !ok {
+				return fmt.Errorf("unexpected type %T for field run_id", values[i])
+			} else if value != nil {
+				_m.RunID = *value
 			}
 		case payout.FieldRunKey:
 			if value, ok := values[i].(*sql.NullString); !ok {
@@ -119,6 +157,19 @@ func (_m *Payout) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.FailureReason = value.String
 			}
+		case payout.FieldTransactionID:
+			if value, ok := values[i].(*pulid.ID); !ok {
+				return fmt.Errorf("unexpected type %T for field transaction_id", values[i])
+			} else if value != nil {
+				_m.TransactionID = *value
+			}
+		case payout.FieldSettledAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field settled_at", values[i])
+			} else if value.Valid {
+				_m.SettledAt = new(time.Time)
+				*_m.SettledAt = value.Time
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -130,6 +181,11 @@ func (_m *Payout) assignValues(columns []string, values []any) error {
 // This includes values selected through modifiers, order, etc.
 func (_m *Payout) Value(name string) (ent.Value, error) {
 	return _m.selectValues.Get(name)
+}
+
+// QueryRun queries the "run" edge of the Payout entity.
+func (_m *Payout) QueryRun() *PayoutRunQuery {
+	return NewPayoutClient(_m.config).QueryRun(_m)
 }
 
 // Update returns a builder for updating this Payout.
@@ -161,6 +217,9 @@ func (_m *Payout) String() string {
 	builder.WriteString("influencer_id=")
 	builder.WriteString(fmt.Sprintf("%v", _m.InfluencerID))
 	builder.WriteString(", ")
+	builder.WriteString("run_id=")
+	builder.WriteString(fmt.Sprintf("%v", _m.RunID))
+	builder.WriteString(", ")
 	builder.WriteString("run_key=")
 	builder.WriteString(_m.RunKey)
 	builder.WriteString(", ")
@@ -178,6 +237,14 @@ func (_m *Payout) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("failure_reason=")
 	builder.WriteString(_m.FailureReason)
+	builder.WriteString(", ")
+	builder.WriteString("transaction_id=")
+	builder.WriteString(fmt.Sprintf("%v", _m.TransactionID))
+	builder.WriteString(", ")
+	if v := _m.SettledAt; v != nil {
+		builder.WriteString("settled_at=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
 	builder.WriteByte(')')
 	return builder.String()
 }

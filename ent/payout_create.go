@@ -13,6 +13,7 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/limelight-hq/limelight/ent/payout"
+	"github.com/limelight-hq/limelight/ent/payoutrun"
 	"github.com/limelight-hq/limelight/ent/schema/pulid"
 )
 
@@ -41,6 +42,12 @@ func (_c *PayoutCreate) SetNillableCreatedAt(v *time.Time) *PayoutCreate {
 // SetInfluencerID sets the "influencer_id" field.
 func (_c *PayoutCreate) SetInfluencerID(v pulid.ID) *PayoutCreate {
 	_c.mutation.SetInfluencerID(v)
+	return _c
+}
+
+// SetRunID sets the "run_id" field.
+func (_c *PayoutCreate) SetRunID(v pulid.ID) *PayoutCreate {
+	_c.mutation.SetRunID(v)
 	return _c
 }
 
@@ -104,6 +111,34 @@ func (_c *PayoutCreate) SetNillableFailureReason(v *string) *PayoutCreate {
 	return _c
 }
 
+// SetTransactionID sets the "transaction_id" field.
+func (_c *PayoutCreate) SetTransactionID(v pulid.ID) *PayoutCreate {
+	_c.mutation.SetTransactionID(v)
+	return _c
+}
+
+// SetNillableTransactionID sets the "transaction_id" field if the given value is not nil.
+func (_c *PayoutCreate) SetNillableTransactionID(v *pulid.ID) *PayoutCreate {
+	if v != nil {
+		_c.SetTransactionID(*v)
+	}
+	return _c
+}
+
+// SetSettledAt sets the "settled_at" field.
+func (_c *PayoutCreate) SetSettledAt(v time.Time) *PayoutCreate {
+	_c.mutation.SetSettledAt(v)
+	return _c
+}
+
+// SetNillableSettledAt sets the "settled_at" field if the given value is not nil.
+func (_c *PayoutCreate) SetNillableSettledAt(v *time.Time) *PayoutCreate {
+	if v != nil {
+		_c.SetSettledAt(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *PayoutCreate) SetID(v pulid.ID) *PayoutCreate {
 	_c.mutation.SetID(v)
@@ -116,6 +151,11 @@ func (_c *PayoutCreate) SetNillableID(v *pulid.ID) *PayoutCreate {
 		_c.SetID(*v)
 	}
 	return _c
+}
+
+// SetRun sets the "run" edge to the PayoutRun entity.
+func (_c *PayoutCreate) SetRun(v *PayoutRun) *PayoutCreate {
+	return _c.SetRunID(v.ID)
 }
 
 // Mutation returns the PayoutMutation object of the builder.
@@ -183,6 +223,9 @@ func (_c *PayoutCreate) check() error {
 	if _, ok := _c.mutation.InfluencerID(); !ok {
 		return &ValidationError{Name: "influencer_id", err: errors.New(`ent: missing required field "Payout.influencer_id"`)}
 	}
+	if _, ok := _c.mutation.RunID(); !ok {
+		return &ValidationError{Name: "run_id", err: errors.New(`ent: missing required field "Payout.run_id"`)}
+	}
 	if _, ok := _c.mutation.RunKey(); !ok {
 		return &ValidationError{Name: "run_key", err: errors.New(`ent: missing required field "Payout.run_key"`)}
 	}
@@ -235,6 +278,9 @@ func (_c *PayoutCreate) check() error {
 		if err := payout.IDValidator(string(v)); err != nil {
 			return &ValidationError{Name: "id", err: fmt.Errorf(`ent: validator failed for field "Payout.id": %w`, err)}
 		}
+	}
+	if len(_c.mutation.RunIDs()) == 0 {
+		return &ValidationError{Name: "run", err: errors.New(`ent: missing required edge "Payout.run"`)}
 	}
 	return nil
 }
@@ -304,6 +350,31 @@ func (_c *PayoutCreate) createSpec() (*Payout, *sqlgraph.CreateSpec) {
 		_spec.SetField(payout.FieldFailureReason, field.TypeString, value)
 		_node.FailureReason = value
 	}
+	if value, ok := _c.mutation.TransactionID(); ok {
+		_spec.SetField(payout.FieldTransactionID, field.TypeString, value)
+		_node.TransactionID = value
+	}
+	if value, ok := _c.mutation.SettledAt(); ok {
+		_spec.SetField(payout.FieldSettledAt, field.TypeTime, value)
+		_node.SettledAt = &value
+	}
+	if nodes := _c.mutation.RunIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   payout.RunTable,
+			Columns: []string{payout.RunColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(payoutrun.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_node.RunID = nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
 	return _node, _spec
 }
 
@@ -365,6 +436,18 @@ func (u *PayoutUpsert) SetInfluencerID(v pulid.ID) *PayoutUpsert {
 // UpdateInfluencerID sets the "influencer_id" field to the value that was provided on create.
 func (u *PayoutUpsert) UpdateInfluencerID() *PayoutUpsert {
 	u.SetExcluded(payout.FieldInfluencerID)
+	return u
+}
+
+// SetRunID sets the "run_id" field.
+func (u *PayoutUpsert) SetRunID(v pulid.ID) *PayoutUpsert {
+	u.Set(payout.FieldRunID, v)
+	return u
+}
+
+// UpdateRunID sets the "run_id" field to the value that was provided on create.
+func (u *PayoutUpsert) UpdateRunID() *PayoutUpsert {
+	u.SetExcluded(payout.FieldRunID)
 	return u
 }
 
@@ -446,6 +529,42 @@ func (u *PayoutUpsert) UpdateFailureReason() *PayoutUpsert {
 	return u
 }
 
+// SetTransactionID sets the "transaction_id" field.
+func (u *PayoutUpsert) SetTransactionID(v pulid.ID) *PayoutUpsert {
+	u.Set(payout.FieldTransactionID, v)
+	return u
+}
+
+// UpdateTransactionID sets the "transaction_id" field to the value that was provided on create.
+func (u *PayoutUpsert) UpdateTransactionID() *PayoutUpsert {
+	u.SetExcluded(payout.FieldTransactionID)
+	return u
+}
+
+// ClearTransactionID clears the value of the "transaction_id" field.
+func (u *PayoutUpsert) ClearTransactionID() *PayoutUpsert {
+	u.SetNull(payout.FieldTransactionID)
+	return u
+}
+
+// SetSettledAt sets the "settled_at" field.
+func (u *PayoutUpsert) SetSettledAt(v time.Time) *PayoutUpsert {
+	u.Set(payout.FieldSettledAt, v)
+	return u
+}
+
+// UpdateSettledAt sets the "settled_at" field to the value that was provided on create.
+func (u *PayoutUpsert) UpdateSettledAt() *PayoutUpsert {
+	u.SetExcluded(payout.FieldSettledAt)
+	return u
+}
+
+// ClearSettledAt clears the value of the "settled_at" field.
+func (u *PayoutUpsert) ClearSettledAt() *PayoutUpsert {
+	u.SetNull(payout.FieldSettledAt)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create except the ID field.
 // Using this option is equivalent to using:
 //
@@ -508,6 +627,20 @@ func (u *PayoutUpsertOne) SetInfluencerID(v pulid.ID) *PayoutUpsertOne {
 func (u *PayoutUpsertOne) UpdateInfluencerID() *PayoutUpsertOne {
 	return u.Update(func(s *PayoutUpsert) {
 		s.UpdateInfluencerID()
+	})
+}
+
+// SetRunID sets the "run_id" field.
+func (u *PayoutUpsertOne) SetRunID(v pulid.ID) *PayoutUpsertOne {
+	return u.Update(func(s *PayoutUpsert) {
+		s.SetRunID(v)
+	})
+}
+
+// UpdateRunID sets the "run_id" field to the value that was provided on create.
+func (u *PayoutUpsertOne) UpdateRunID() *PayoutUpsertOne {
+	return u.Update(func(s *PayoutUpsert) {
+		s.UpdateRunID()
 	})
 }
 
@@ -599,6 +732,48 @@ func (u *PayoutUpsertOne) SetFailureReason(v string) *PayoutUpsertOne {
 func (u *PayoutUpsertOne) UpdateFailureReason() *PayoutUpsertOne {
 	return u.Update(func(s *PayoutUpsert) {
 		s.UpdateFailureReason()
+	})
+}
+
+// SetTransactionID sets the "transaction_id" field.
+func (u *PayoutUpsertOne) SetTransactionID(v pulid.ID) *PayoutUpsertOne {
+	return u.Update(func(s *PayoutUpsert) {
+		s.SetTransactionID(v)
+	})
+}
+
+// UpdateTransactionID sets the "transaction_id" field to the value that was provided on create.
+func (u *PayoutUpsertOne) UpdateTransactionID() *PayoutUpsertOne {
+	return u.Update(func(s *PayoutUpsert) {
+		s.UpdateTransactionID()
+	})
+}
+
+// ClearTransactionID clears the value of the "transaction_id" field.
+func (u *PayoutUpsertOne) ClearTransactionID() *PayoutUpsertOne {
+	return u.Update(func(s *PayoutUpsert) {
+		s.ClearTransactionID()
+	})
+}
+
+// SetSettledAt sets the "settled_at" field.
+func (u *PayoutUpsertOne) SetSettledAt(v time.Time) *PayoutUpsertOne {
+	return u.Update(func(s *PayoutUpsert) {
+		s.SetSettledAt(v)
+	})
+}
+
+// UpdateSettledAt sets the "settled_at" field to the value that was provided on create.
+func (u *PayoutUpsertOne) UpdateSettledAt() *PayoutUpsertOne {
+	return u.Update(func(s *PayoutUpsert) {
+		s.UpdateSettledAt()
+	})
+}
+
+// ClearSettledAt clears the value of the "settled_at" field.
+func (u *PayoutUpsertOne) ClearSettledAt() *PayoutUpsertOne {
+	return u.Update(func(s *PayoutUpsert) {
+		s.ClearSettledAt()
 	})
 }
 
@@ -834,6 +1009,20 @@ func (u *PayoutUpsertBulk) UpdateInfluencerID() *PayoutUpsertBulk {
 	})
 }
 
+// SetRunID sets the "run_id" field.
+func (u *PayoutUpsertBulk) SetRunID(v pulid.ID) *PayoutUpsertBulk {
+	return u.Update(func(s *PayoutUpsert) {
+		s.SetRunID(v)
+	})
+}
+
+// UpdateRunID sets the "run_id" field to the value that was provided on create.
+func (u *PayoutUpsertBulk) UpdateRunID() *PayoutUpsertBulk {
+	return u.Update(func(s *PayoutUpsert) {
+		s.UpdateRunID()
+	})
+}
+
 // SetRunKey sets the "run_key" field.
 func (u *PayoutUpsertBulk) SetRunKey(v string) *PayoutUpsertBulk {
 	return u.Update(func(s *PayoutUpsert) {
@@ -922,6 +1111,48 @@ func (u *PayoutUpsertBulk) SetFailureReason(v string) *PayoutUpsertBulk {
 func (u *PayoutUpsertBulk) UpdateFailureReason() *PayoutUpsertBulk {
 	return u.Update(func(s *PayoutUpsert) {
 		s.UpdateFailureReason()
+	})
+}
+
+// SetTransactionID sets the "transaction_id" field.
+func (u *PayoutUpsertBulk) SetTransactionID(v pulid.ID) *PayoutUpsertBulk {
+	return u.Update(func(s *PayoutUpsert) {
+		s.SetTransactionID(v)
+	})
+}
+
+// UpdateTransactionID sets the "transaction_id" field to the value that was provided on create.
+func (u *PayoutUpsertBulk) UpdateTransactionID() *PayoutUpsertBulk {
+	return u.Update(func(s *PayoutUpsert) {
+		s.UpdateTransactionID()
+	})
+}
+
+// ClearTransactionID clears the value of the "transaction_id" field.
+func (u *PayoutUpsertBulk) ClearTransactionID() *PayoutUpsertBulk {
+	return u.Update(func(s *PayoutUpsert) {
+		s.ClearTransactionID()
+	})
+}
+
+// SetSettledAt sets the "settled_at" field.
+func (u *PayoutUpsertBulk) SetSettledAt(v time.Time) *PayoutUpsertBulk {
+	return u.Update(func(s *PayoutUpsert) {
+		s.SetSettledAt(v)
+	})
+}
+
+// UpdateSettledAt sets the "settled_at" field to the value that was provided on create.
+func (u *PayoutUpsertBulk) UpdateSettledAt() *PayoutUpsertBulk {
+	return u.Update(func(s *PayoutUpsert) {
+		s.UpdateSettledAt()
+	})
+}
+
+// ClearSettledAt clears the value of the "settled_at" field.
+func (u *PayoutUpsertBulk) ClearSettledAt() *PayoutUpsertBulk {
+	return u.Update(func(s *PayoutUpsert) {
+		s.ClearSettledAt()
 	})
 }
 

@@ -13,6 +13,7 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/limelight-hq/limelight/ent/payout"
+	"github.com/limelight-hq/limelight/ent/payoutrun"
 	"github.com/limelight-hq/limelight/ent/predicate"
 	"github.com/limelight-hq/limelight/ent/schema/pulid"
 )
@@ -24,6 +25,7 @@ type PayoutQuery struct {
 	order      []payout.OrderOption
 	inters     []Interceptor
 	predicates []predicate.Payout
+	withRun    *PayoutRunQuery
 	loadTotal  []func(context.Context, []*Payout) error
 	modifiers  []func(*sql.Selector)
 	// intermediate query (i.e. traversal path).
@@ -60,6 +62,28 @@ func (_q *PayoutQuery) Unique(unique bool) *PayoutQuery {
 func (_q *PayoutQuery) Order(o ...payout.OrderOption) *PayoutQuery {
 	_q.order = append(_q.order, o...)
 	return _q
+}
+
+// QueryRun chains the current query on the "run" edge.
+func (_q *PayoutQuery) QueryRun() *PayoutRunQuery {
+	query := (&PayoutRunClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(payout.Table, payout.FieldID, selector),
+			sqlgraph.To(payoutrun.Table, payoutrun.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, payout.RunTable, payout.RunColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
 }
 
 // First returns the first Payout entity from the query.
@@ -254,10 +278,22 @@ func (_q *PayoutQuery) Clone() *PayoutQuery {
 		order:      append([]payout.OrderOption{}, _q.order...),
 		inters:     append([]Interceptor{}, _q.inters...),
 		predicates: append([]predicate.Payout{}, _q.predicates...),
+		withRun:    _q.withRun.Clone(),
 		// clone intermediate query.
 		sql:  _q.sql.Clone(),
 		path: _q.path,
 	}
+}
+
+// WithRun tells the query-builder to eager-load the nodes that are connected to
+// the "run" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *PayoutQuery) WithRun(opts ...func(*PayoutRunQuery)) *PayoutQuery {
+	query := (&PayoutRunClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withRun = query
+	return _q
 }
 
 // GroupBy is used to group vertices by one or more fields/columns.
@@ -336,8 +372,11 @@ func (_q *PayoutQuery) prepareQuery(ctx context.Context) error {
 
 func (_q *PayoutQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Payout, error) {
 	var (
-		nodes = []*Payout{}
-		_spec = _q.querySpec()
+		nodes       = []*Payout{}
+		_spec       = _q.querySpec()
+		loadedTypes = [1]bool{
+			_q.withRun != nil,
+		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
 		return (*Payout).scanValues(nil, columns)
@@ -345,6 +384,7 @@ func (_q *PayoutQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Payou
 	_spec.Assign = func(columns []string, values []any) error {
 		node := &Payout{config: _q.config}
 		nodes = append(nodes, node)
+		node.Edges.loadedTypes = loadedTypes
 		return node.assignValues(columns, values)
 	}
 	if len(_q.modifiers) > 0 {
@@ -359,12 +399,48 @@ func (_q *PayoutQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Payou
 	if len(nodes) == 0 {
 		return nodes, nil
 	}
+	if query := _q.withRun; query != nil {
+		if err := _q.loadRun(ctx, query, nodes, nil,
+			func(n *Payout, e *PayoutRun) { n.Edges.Run = e }); err != nil {
+			return nil, err
+		}
+	}
 	for i := range _q.loadTotal {
 		if err := _q.loadTotal[i](ctx, nodes); err != nil {
 			return nil, err
 		}
 	}
 	return nodes, nil
+}
+
+func (_q *PayoutQuery) loadRun(ctx context.Context, query *PayoutRunQuery, nodes []*Payout, init func(*Payout), assign func(*Payout, *PayoutRun)) error {
+	ids := make([]pulid.ID, 0, len(nodes))
+	nodeids := make(map[pulid.ID][]*Payout)
+	for i := range nodes {
+		fk := nodes[i].RunID
+		if _, ok := nodeids[fk]; !ok {
+			ids = append(ids, fk)
+		}
+		nodeids[fk] = append(nodeids[fk], nodes[i])
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	query.Where(payoutrun.IDIn(ids...))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		nodes, ok := nodeids[n.ID]
+		if !ok {
+			return fmt.Errorf(`unexpected foreign-key "run_id" returned %v`, n.ID)
+		}
+		for i := range nodes {
+			assign(nodes[i], n)
+		}
+	}
+	return nil
 }
 
 func (_q *PayoutQuery) sqlCount(ctx context.Context) (int, error) {
@@ -394,6 +470,9 @@ func (_q *PayoutQuery) querySpec() *sqlgraph.QuerySpec {
 			if fields[i] != payout.FieldID {
 				_spec.Node.Columns = append(_spec.Node.Columns, fields[i])
 			}
+		}
+		if _q.withRun != nil {
+			_spec.Node.AddColumnOnce(payout.FieldRunID)
 		}
 	}
 	if ps := _q.predicates; len(ps) > 0 {

@@ -6,11 +6,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/limelight-hq/limelight/ent/payout"
+	"github.com/limelight-hq/limelight/ent/payoutrun"
 	"github.com/limelight-hq/limelight/ent/predicate"
 	"github.com/limelight-hq/limelight/ent/schema/pulid"
 )
@@ -38,6 +40,20 @@ func (_u *PayoutUpdate) SetInfluencerID(v pulid.ID) *PayoutUpdate {
 func (_u *PayoutUpdate) SetNillableInfluencerID(v *pulid.ID) *PayoutUpdate {
 	if v != nil {
 		_u.SetInfluencerID(*v)
+	}
+	return _u
+}
+
+// SetRunID sets the "run_id" field.
+func (_u *PayoutUpdate) SetRunID(v pulid.ID) *PayoutUpdate {
+	_u.mutation.SetRunID(v)
+	return _u
+}
+
+// SetNillableRunID sets the "run_id" field if the given value is not nil.
+func (_u *PayoutUpdate) SetNillableRunID(v *pulid.ID) *PayoutUpdate {
+	if v != nil {
+		_u.SetRunID(*v)
 	}
 	return _u
 }
@@ -133,9 +149,60 @@ func (_u *PayoutUpdate) SetNillableFailureReason(v *string) *PayoutUpdate {
 	return _u
 }
 
+// SetTransactionID sets the "transaction_id" field.
+func (_u *PayoutUpdate) SetTransactionID(v pulid.ID) *PayoutUpdate {
+	_u.mutation.SetTransactionID(v)
+	return _u
+}
+
+// SetNillableTransactionID sets the "transaction_id" field if the given value is not nil.
+func (_u *PayoutUpdate) SetNillableTransactionID(v *pulid.ID) *PayoutUpdate {
+	if v != nil {
+		_u.SetTransactionID(*v)
+	}
+	return _u
+}
+
+// ClearTransactionID clears the value of the "transaction_id" field.
+func (_u *PayoutUpdate) ClearTransactionID() *PayoutUpdate {
+	_u.mutation.ClearTransactionID()
+	return _u
+}
+
+// SetSettledAt sets the "settled_at" field.
+func (_u *PayoutUpdate) SetSettledAt(v time.Time) *PayoutUpdate {
+	_u.mutation.SetSettledAt(v)
+	return _u
+}
+
+// SetNillableSettledAt sets the "settled_at" field if the given value is not nil.
+func (_u *PayoutUpdate) SetNillableSettledAt(v *time.Time) *PayoutUpdate {
+	if v != nil {
+		_u.SetSettledAt(*v)
+	}
+	return _u
+}
+
+// ClearSettledAt clears the value of the "settled_at" field.
+func (_u *PayoutUpdate) ClearSettledAt() *PayoutUpdate {
+	_u.mutation.ClearSettledAt()
+	return _u
+}
+
+// SetRun sets the "run" edge to the PayoutRun entity.
+func (_u *PayoutUpdate) SetRun(v *PayoutRun) *PayoutUpdate {
+	return _u.SetRunID(v.ID)
+}
+
 // Mutation returns the PayoutMutation object of the builder.
 func (_u *PayoutUpdate) Mutation() *PayoutMutation {
 	return _u.mutation
+}
+
+// ClearRun clears the "run" edge to the PayoutRun entity.
+func (_u *PayoutUpdate) ClearRun() *PayoutUpdate {
+	_u.mutation.ClearRun()
+	return _u
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -197,6 +264,9 @@ func (_u *PayoutUpdate) check() error {
 			return &ValidationError{Name: "failure_reason", err: fmt.Errorf(`ent: validator failed for field "Payout.failure_reason": %w`, err)}
 		}
 	}
+	if _u.mutation.RunCleared() && len(_u.mutation.RunIDs()) > 0 {
+		return errors.New(`ent: clearing a required unique edge "Payout.run"`)
+	}
 	return nil
 }
 
@@ -236,6 +306,47 @@ func (_u *PayoutUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if value, ok := _u.mutation.FailureReason(); ok {
 		_spec.SetField(payout.FieldFailureReason, field.TypeString, value)
 	}
+	if value, ok := _u.mutation.TransactionID(); ok {
+		_spec.SetField(payout.FieldTransactionID, field.TypeString, value)
+	}
+	if _u.mutation.TransactionIDCleared() {
+		_spec.ClearField(payout.FieldTransactionID, field.TypeString)
+	}
+	if value, ok := _u.mutation.SettledAt(); ok {
+		_spec.SetField(payout.FieldSettledAt, field.TypeTime, value)
+	}
+	if _u.mutation.SettledAtCleared() {
+		_spec.ClearField(payout.FieldSettledAt, field.TypeTime)
+	}
+	if _u.mutation.RunCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   payout.RunTable,
+			Columns: []string{payout.RunColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(payoutrun.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RunIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   payout.RunTable,
+			Columns: []string{payout.RunColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(payoutrun.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{payout.Label}
@@ -266,6 +377,20 @@ func (_u *PayoutUpdateOne) SetInfluencerID(v pulid.ID) *PayoutUpdateOne {
 func (_u *PayoutUpdateOne) SetNillableInfluencerID(v *pulid.ID) *PayoutUpdateOne {
 	if v != nil {
 		_u.SetInfluencerID(*v)
+	}
+	return _u
+}
+
+// SetRunID sets the "run_id" field.
+func (_u *PayoutUpdateOne) SetRunID(v pulid.ID) *PayoutUpdateOne {
+	_u.mutation.SetRunID(v)
+	return _u
+}
+
+// SetNillableRunID sets the "run_id" field if the given value is not nil.
+func (_u *PayoutUpdateOne) SetNillableRunID(v *pulid.ID) *PayoutUpdateOne {
+	if v != nil {
+		_u.SetRunID(*v)
 	}
 	return _u
 }
@@ -361,9 +486,60 @@ func (_u *PayoutUpdateOne) SetNillableFailureReason(v *string) *PayoutUpdateOne 
 	return _u
 }
 
+// SetTransactionID sets the "transaction_id" field.
+func (_u *PayoutUpdateOne) SetTransactionID(v pulid.ID) *PayoutUpdateOne {
+	_u.mutation.SetTransactionID(v)
+	return _u
+}
+
+// SetNillableTransactionID sets the "transaction_id" field if the given value is not nil.
+func (_u *PayoutUpdateOne) SetNillableTransactionID(v *pulid.ID) *PayoutUpdateOne {
+	if v != nil {
+		_u.SetTransactionID(*v)
+	}
+	return _u
+}
+
+// ClearTransactionID clears the value of the "transaction_id" field.
+func (_u *PayoutUpdateOne) ClearTransactionID() *PayoutUpdateOne {
+	_u.mutation.ClearTransactionID()
+	return _u
+}
+
+// SetSettledAt sets the "settled_at" field.
+func (_u *PayoutUpdateOne) SetSettledAt(v time.Time) *PayoutUpdateOne {
+	_u.mutation.SetSettledAt(v)
+	return _u
+}
+
+// SetNillableSettledAt sets the "settled_at" field if the given value is not nil.
+func (_u *PayoutUpdateOne) SetNillableSettledAt(v *time.Time) *PayoutUpdateOne {
+	if v != nil {
+		_u.SetSettledAt(*v)
+	}
+	return _u
+}
+
+// ClearSettledAt clears the value of the "settled_at" field.
+func (_u *PayoutUpdateOne) ClearSettledAt() *PayoutUpdateOne {
+	_u.mutation.ClearSettledAt()
+	return _u
+}
+
+// SetRun sets the "run" edge to the PayoutRun entity.
+func (_u *PayoutUpdateOne) SetRun(v *PayoutRun) *PayoutUpdateOne {
+	return _u.SetRunID(v.ID)
+}
+
 // Mutation returns the PayoutMutation object of the builder.
 func (_u *PayoutUpdateOne) Mutation() *PayoutMutation {
 	return _u.mutation
+}
+
+// ClearRun clears the "run" edge to the PayoutRun entity.
+func (_u *PayoutUpdateOne) ClearRun() *PayoutUpdateOne {
+	_u.mutation.ClearRun()
+	return _u
 }
 
 // Where appends a list predicates to the PayoutUpdate builder.
@@ -438,6 +614,9 @@ func (_u *PayoutUpdateOne) check() error {
 			return &ValidationError{Name: "failure_reason", err: fmt.Errorf(`ent: validator failed for field "Payout.failure_reason": %w`, err)}
 		}
 	}
+	if _u.mutation.RunCleared() && len(_u.mutation.RunIDs()) > 0 {
+		return errors.New(`ent: clearing a required unique edge "Payout.run"`)
+	}
 	return nil
 }
 
@@ -493,6 +672,47 @@ func (_u *PayoutUpdateOne) sqlSave(ctx context.Context) (_node *Payout, err erro
 	}
 	if value, ok := _u.mutation.FailureReason(); ok {
 		_spec.SetField(payout.FieldFailureReason, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.TransactionID(); ok {
+		_spec.SetField(payout.FieldTransactionID, field.TypeString, value)
+	}
+	if _u.mutation.TransactionIDCleared() {
+		_spec.ClearField(payout.FieldTransactionID, field.TypeString)
+	}
+	if value, ok := _u.mutation.SettledAt(); ok {
+		_spec.SetField(payout.FieldSettledAt, field.TypeTime, value)
+	}
+	if _u.mutation.SettledAtCleared() {
+		_spec.ClearField(payout.FieldSettledAt, field.TypeTime)
+	}
+	if _u.mutation.RunCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   payout.RunTable,
+			Columns: []string{payout.RunColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(payoutrun.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RunIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   payout.RunTable,
+			Columns: []string{payout.RunColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(payoutrun.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	_node = &Payout{config: _u.config}
 	_spec.Assign = _node.assignValues

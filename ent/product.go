@@ -31,6 +31,8 @@ type Product struct {
 	Currency string `json:"currency,omitempty"`
 	// Category holds the value of the "category" field.
 	Category string `json:"category,omitempty"`
+	// Where a product link click is sent.
+	URL string `json:"url,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the ProductQuery when eager-loading is set.
 	Edges        ProductEdges `json:"edges"`
@@ -81,7 +83,7 @@ func (*Product) scanValues(columns []string) ([]any, error) {
 			values[i] = new(pulid.ID)
 		case product.FieldPriceMinor:
 			values[i] = new(sql.NullInt64)
-		case product.FieldName, product.FieldCurrency, product.FieldCategory:
+		case product.FieldName, product.FieldCurrency, product.FieldCategory, product.FieldURL:
 			values[i] = new(sql.NullString)
 		case product.FieldCreatedAt:
 			values[i] = new(sql.NullTime)
@@ -141,6 +143,12 @@ func (_m *Product) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field category", values[i])
 			} else if value.Valid {
 				_m.Category = value.String
+			}
+		case product.FieldURL:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field url", values[i])
+			} else if value.Valid {
+				_m.URL = value.String
 			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
@@ -205,6 +213,9 @@ func (_m *Product) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("category=")
 	builder.WriteString(_m.Category)
+	builder.WriteString(", ")
+	builder.WriteString("url=")
+	builder.WriteString(_m.URL)
 	builder.WriteByte(')')
 	return builder.String()
 }

@@ -78,6 +78,20 @@ func (_c *ProductCreate) SetNillableCategory(v *string) *ProductCreate {
 	return _c
 }
 
+// SetURL sets the "url" field.
+func (_c *ProductCreate) SetURL(v string) *ProductCreate {
+	_c.mutation.SetURL(v)
+	return _c
+}
+
+// SetNillableURL sets the "url" field if the given value is not nil.
+func (_c *ProductCreate) SetNillableURL(v *string) *ProductCreate {
+	if v != nil {
+		_c.SetURL(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *ProductCreate) SetID(v pulid.ID) *ProductCreate {
 	_c.mutation.SetID(v)
@@ -155,6 +169,10 @@ func (_c *ProductCreate) defaults() {
 		v := product.DefaultCategory
 		_c.mutation.SetCategory(v)
 	}
+	if _, ok := _c.mutation.URL(); !ok {
+		v := product.DefaultURL
+		_c.mutation.SetURL(v)
+	}
 	if _, ok := _c.mutation.ID(); !ok {
 		v := product.DefaultID()
 		_c.mutation.SetID(v)
@@ -199,6 +217,14 @@ func (_c *ProductCreate) check() error {
 	if v, ok := _c.mutation.Category(); ok {
 		if err := product.CategoryValidator(v); err != nil {
 			return &ValidationError{Name: "category", err: fmt.Errorf(`ent: validator failed for field "Product.category": %w`, err)}
+		}
+	}
+	if _, ok := _c.mutation.URL(); !ok {
+		return &ValidationError{Name: "url", err: errors.New(`ent: missing required field "Product.url"`)}
+	}
+	if v, ok := _c.mutation.URL(); ok {
+		if err := product.URLValidator(v); err != nil {
+			return &ValidationError{Name: "url", err: fmt.Errorf(`ent: validator failed for field "Product.url": %w`, err)}
 		}
 	}
 	if v, ok := _c.mutation.ID(); ok {
@@ -264,6 +290,10 @@ func (_c *ProductCreate) createSpec() (*Product, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.Category(); ok {
 		_spec.SetField(product.FieldCategory, field.TypeString, value)
 		_node.Category = value
+	}
+	if value, ok := _c.mutation.URL(); ok {
+		_spec.SetField(product.FieldURL, field.TypeString, value)
+		_node.URL = value
 	}
 	if nodes := _c.mutation.PartnerIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -416,6 +446,18 @@ func (u *ProductUpsert) UpdateCategory() *ProductUpsert {
 	return u
 }
 
+// SetURL sets the "url" field.
+func (u *ProductUpsert) SetURL(v string) *ProductUpsert {
+	u.Set(product.FieldURL, v)
+	return u
+}
+
+// UpdateURL sets the "url" field to the value that was provided on create.
+func (u *ProductUpsert) UpdateURL() *ProductUpsert {
+	u.SetExcluded(product.FieldURL)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create except the ID field.
 // Using this option is equivalent to using:
 //
@@ -541,6 +583,20 @@ func (u *ProductUpsertOne) SetCategory(v string) *ProductUpsertOne {
 func (u *ProductUpsertOne) UpdateCategory() *ProductUpsertOne {
 	return u.Update(func(s *ProductUpsert) {
 		s.UpdateCategory()
+	})
+}
+
+// SetURL sets the "url" field.
+func (u *ProductUpsertOne) SetURL(v string) *ProductUpsertOne {
+	return u.Update(func(s *ProductUpsert) {
+		s.SetURL(v)
+	})
+}
+
+// UpdateURL sets the "url" field to the value that was provided on create.
+func (u *ProductUpsertOne) UpdateURL() *ProductUpsertOne {
+	return u.Update(func(s *ProductUpsert) {
+		s.UpdateURL()
 	})
 }
 
@@ -836,6 +892,20 @@ func (u *ProductUpsertBulk) SetCategory(v string) *ProductUpsertBulk {
 func (u *ProductUpsertBulk) UpdateCategory() *ProductUpsertBulk {
 	return u.Update(func(s *ProductUpsert) {
 		s.UpdateCategory()
+	})
+}
+
+// SetURL sets the "url" field.
+func (u *ProductUpsertBulk) SetURL(v string) *ProductUpsertBulk {
+	return u.Update(func(s *ProductUpsert) {
+		s.SetURL(v)
+	})
+}
+
+// UpdateURL sets the "url" field to the value that was provided on create.
+func (u *ProductUpsertBulk) UpdateURL() *ProductUpsertBulk {
+	return u.Update(func(s *ProductUpsert) {
+		s.UpdateURL()
 	})
 }
 

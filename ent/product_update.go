@@ -107,6 +107,20 @@ func (_u *ProductUpdate) SetNillableCategory(v *string) *ProductUpdate {
 	return _u
 }
 
+// SetURL sets the "url" field.
+func (_u *ProductUpdate) SetURL(v string) *ProductUpdate {
+	_u.mutation.SetURL(v)
+	return _u
+}
+
+// SetNillableURL sets the "url" field if the given value is not nil.
+func (_u *ProductUpdate) SetNillableURL(v *string) *ProductUpdate {
+	if v != nil {
+		_u.SetURL(*v)
+	}
+	return _u
+}
+
 // SetPartner sets the "partner" edge to the Partner entity.
 func (_u *ProductUpdate) SetPartner(v *Partner) *ProductUpdate {
 	return _u.SetPartnerID(v.ID)
@@ -208,6 +222,11 @@ func (_u *ProductUpdate) check() error {
 			return &ValidationError{Name: "category", err: fmt.Errorf(`ent: validator failed for field "Product.category": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.URL(); ok {
+		if err := product.URLValidator(v); err != nil {
+			return &ValidationError{Name: "url", err: fmt.Errorf(`ent: validator failed for field "Product.url": %w`, err)}
+		}
+	}
 	if _u.mutation.PartnerCleared() && len(_u.mutation.PartnerIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "Product.partner"`)
 	}
@@ -240,6 +259,9 @@ func (_u *ProductUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if value, ok := _u.mutation.Category(); ok {
 		_spec.SetField(product.FieldCategory, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.URL(); ok {
+		_spec.SetField(product.FieldURL, field.TypeString, value)
 	}
 	if _u.mutation.PartnerCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -412,6 +434,20 @@ func (_u *ProductUpdateOne) SetNillableCategory(v *string) *ProductUpdateOne {
 	return _u
 }
 
+// SetURL sets the "url" field.
+func (_u *ProductUpdateOne) SetURL(v string) *ProductUpdateOne {
+	_u.mutation.SetURL(v)
+	return _u
+}
+
+// SetNillableURL sets the "url" field if the given value is not nil.
+func (_u *ProductUpdateOne) SetNillableURL(v *string) *ProductUpdateOne {
+	if v != nil {
+		_u.SetURL(*v)
+	}
+	return _u
+}
+
 // SetPartner sets the "partner" edge to the Partner entity.
 func (_u *ProductUpdateOne) SetPartner(v *Partner) *ProductUpdateOne {
 	return _u.SetPartnerID(v.ID)
@@ -526,6 +562,11 @@ func (_u *ProductUpdateOne) check() error {
 			return &ValidationError{Name: "category", err: fmt.Errorf(`ent: validator failed for field "Product.category": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.URL(); ok {
+		if err := product.URLValidator(v); err != nil {
+			return &ValidationError{Name: "url", err: fmt.Errorf(`ent: validator failed for field "Product.url": %w`, err)}
+		}
+	}
 	if _u.mutation.PartnerCleared() && len(_u.mutation.PartnerIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "Product.partner"`)
 	}
@@ -575,6 +616,9 @@ func (_u *ProductUpdateOne) sqlSave(ctx context.Context) (_node *Product, err er
 	}
 	if value, ok := _u.mutation.Category(); ok {
 		_spec.SetField(product.FieldCategory, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.URL(); ok {
+		_spec.SetField(product.FieldURL, field.TypeString, value)
 	}
 	if _u.mutation.PartnerCleared() {
 		edge := &sqlgraph.EdgeSpec{

@@ -44,11 +44,15 @@ type ProductLinkEdges struct {
 	Product *Product `json:"product,omitempty"`
 	// Content holds the value of the content edge.
 	Content *Content `json:"content,omitempty"`
+	// Clicks holds the value of the clicks edge.
+	Clicks []*LinkClick `json:"clicks,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [2]bool
+	loadedTypes [3]bool
 	// totalCount holds the count of the edges above.
 	totalCount [2]map[string]int
+
+	namedClicks map[string][]*LinkClick
 }
 
 // ProductOrErr returns the Product value or an error if the edge
@@ -71,6 +75,15 @@ func (e ProductLinkEdges) ContentOrErr() (*Content, error) {
 		return nil, &NotFoundError{label: content.Label}
 	}
 	return nil, &NotLoadedError{edge: "content"}
+}
+
+// ClicksOrErr returns the Clicks value or an error if the edge
+// was not loaded in eager-loading.
+func (e ProductLinkEdges) ClicksOrErr() ([]*LinkClick, error) {
+	if e.loadedTypes[2] {
+		return e.Clicks, nil
+	}
+	return nil, &NotLoadedError{edge: "clicks"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -166,6 +179,11 @@ func (_m *ProductLink) QueryContent() *ContentQuery {
 	return NewProductLinkClient(_m.config).QueryContent(_m)
 }
 
+// QueryClicks queries the "clicks" edge of the ProductLink entity.
+func (_m *ProductLink) QueryClicks() *LinkClickQuery {
+	return NewProductLinkClient(_m.config).QueryClicks(_m)
+}
+
 // Update returns a builder for updating this ProductLink.
 // Note that you need to call ProductLink.Unwrap() before calling this method if this ProductLink
 // was returned from a transaction, and the transaction was committed or rolled back.
@@ -208,6 +226,30 @@ func (_m *ProductLink) String() string {
 	builder.WriteString(fmt.Sprintf("%v", _m.AttributionDays))
 	builder.WriteByte(')')
 	return builder.String()
+}
+
+// NamedClicks returns the Clicks named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *ProductLink) NamedClicks(name string) ([]*LinkClick, error) {
+	if _m.Edges.namedClicks == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedClicks[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *ProductLink) appendNamedClicks(name string, edges ...*LinkClick) {
+	if _m.Edges.namedClicks == nil {
+		_m.Edges.namedClicks = make(map[string][]*LinkClick)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedClicks[name] = []*LinkClick{}
+	} else {
+		_m.Edges.namedClicks[name] = append(_m.Edges.namedClicks[name], edges...)
+	}
 }
 
 // ProductLinks is a parsable slice of ProductLink.

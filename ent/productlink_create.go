@@ -13,6 +13,7 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/limelight-hq/limelight/ent/content"
+	"github.com/limelight-hq/limelight/ent/linkclick"
 	"github.com/limelight-hq/limelight/ent/product"
 	"github.com/limelight-hq/limelight/ent/productlink"
 	"github.com/limelight-hq/limelight/ent/schema/pulid"
@@ -100,6 +101,21 @@ func (_c *ProductLinkCreate) SetProduct(v *Product) *ProductLinkCreate {
 // SetContent sets the "content" edge to the Content entity.
 func (_c *ProductLinkCreate) SetContent(v *Content) *ProductLinkCreate {
 	return _c.SetContentID(v.ID)
+}
+
+// AddClickIDs adds the "clicks" edge to the LinkClick entity by IDs.
+func (_c *ProductLinkCreate) AddClickIDs(ids ...pulid.ID) *ProductLinkCreate {
+	_c.mutation.AddClickIDs(ids...)
+	return _c
+}
+
+// AddClicks adds the "clicks" edges to the LinkClick entity.
+func (_c *ProductLinkCreate) AddClicks(v ...*LinkClick) *ProductLinkCreate {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddClickIDs(ids...)
 }
 
 // Mutation returns the ProductLinkMutation object of the builder.
@@ -281,6 +297,22 @@ func (_c *ProductLinkCreate) createSpec() (*ProductLink, *sqlgraph.CreateSpec) {
 			edge.Target.Nodes = append(edge.Target.Nodes, k)
 		}
 		_node.ContentID = nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.ClicksIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   productlink.ClicksTable,
+			Columns: []string{productlink.ClicksColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(linkclick.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
 		_spec.Edges = append(_spec.Edges, edge)
 	}
 	return _node, _spec

@@ -4,6 +4,7 @@ package ent
 
 import (
 	"context"
+	"database/sql/driver"
 	"fmt"
 	"math"
 
@@ -13,6 +14,7 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/limelight-hq/limelight/ent/content"
+	"github.com/limelight-hq/limelight/ent/linkclick"
 	"github.com/limelight-hq/limelight/ent/predicate"
 	"github.com/limelight-hq/limelight/ent/product"
 	"github.com/limelight-hq/limelight/ent/productlink"
@@ -22,14 +24,16 @@ import (
 // ProductLinkQuery is the builder for querying ProductLink entities.
 type ProductLinkQuery struct {
 	config
-	ctx         *QueryContext
-	order       []productlink.OrderOption
-	inters      []Interceptor
-	predicates  []predicate.ProductLink
-	withProduct *ProductQuery
-	withContent *ContentQuery
-	loadTotal   []func(context.Context, []*ProductLink) error
-	modifiers   []func(*sql.Selector)
+	ctx             *QueryContext
+	order           []productlink.OrderOption
+	inters          []Interceptor
+	predicates      []predicate.ProductLink
+	withProduct     *ProductQuery
+	withContent     *ContentQuery
+	withClicks      *LinkClickQuery
+	loadTotal       []func(context.Context, []*ProductLink) error
+	modifiers       []func(*sql.Selector)
+	withNamedClicks map[string]*LinkClickQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -103,6 +107,28 @@ func (_q *ProductLinkQuery) QueryContent() *ContentQuery {
 			sqlgraph.From(productlink.Table, productlink.FieldID, selector),
 			sqlgraph.To(content.Table, content.FieldID),
 			sqlgraph.Edge(sqlgraph.M2O, true, productlink.ContentTable, productlink.ContentColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryClicks chains the current query on the "clicks" edge.
+func (_q *ProductLinkQuery) QueryClicks() *LinkClickQuery {
+	query := (&LinkClickClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(productlink.Table, productlink.FieldID, selector),
+			sqlgraph.To(linkclick.Table, linkclick.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, productlink.ClicksTable, productlink.ClicksColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -304,6 +330,7 @@ func (_q *ProductLinkQuery) Clone() *ProductLinkQuery {
 		predicates:  append([]predicate.ProductLink{}, _q.predicates...),
 		withProduct: _q.withProduct.Clone(),
 		withContent: _q.withContent.Clone(),
+		withClicks:  _q.withClicks.Clone(),
 		// clone intermediate query.
 		sql:  _q.sql.Clone(),
 		path: _q.path,
@@ -329,6 +356,17 @@ func (_q *ProductLinkQuery) WithContent(opts ...func(*ContentQuery)) *ProductLin
 		opt(query)
 	}
 	_q.withContent = query
+	return _q
+}
+
+// WithClicks tells the query-builder to eager-load the nodes that are connected to
+// the "clicks" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *ProductLinkQuery) WithClicks(opts ...func(*LinkClickQuery)) *ProductLinkQuery {
+	query := (&LinkClickClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withClicks = query
 	return _q
 }
 
@@ -410,9 +448,10 @@ func (_q *ProductLinkQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*
 	var (
 		nodes       = []*ProductLink{}
 		_spec       = _q.querySpec()
-		loadedTypes = [2]bool{
+		loadedTypes = [3]bool{
 			_q.withProduct != nil,
 			_q.withContent != nil,
+			_q.withClicks != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -445,6 +484,20 @@ func (_q *ProductLinkQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*
 	if query := _q.withContent; query != nil {
 		if err := _q.loadContent(ctx, query, nodes, nil,
 			func(n *ProductLink, e *Content) { n.Edges.Content = e }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withClicks; query != nil {
+		if err := _q.loadClicks(ctx, query, nodes,
+			func(n *ProductLink) { n.Edges.Clicks = []*LinkClick{} },
+			func(n *ProductLink, e *LinkClick) { n.Edges.Clicks = append(n.Edges.Clicks, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedClicks {
+		if err := _q.loadClicks(ctx, query, nodes,
+			func(n *ProductLink) { n.appendNamedClicks(name) },
+			func(n *ProductLink, e *LinkClick) { n.appendNamedClicks(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -511,6 +564,36 @@ func (_q *ProductLinkQuery) loadContent(ctx context.Context, query *ContentQuery
 		for i := range nodes {
 			assign(nodes[i], n)
 		}
+	}
+	return nil
+}
+func (_q *ProductLinkQuery) loadClicks(ctx context.Context, query *LinkClickQuery, nodes []*ProductLink, init func(*ProductLink), assign func(*ProductLink, *LinkClick)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[pulid.ID]*ProductLink)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(linkclick.FieldLinkID)
+	}
+	query.Where(predicate.LinkClick(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(productlink.ClicksColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.LinkID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "link_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
 	}
 	return nil
 }
@@ -631,6 +714,20 @@ func (_q *ProductLinkQuery) ForShare(opts ...sql.LockOption) *ProductLinkQuery {
 	_q.modifiers = append(_q.modifiers, func(s *sql.Selector) {
 		s.ForShare(opts...)
 	})
+	return _q
+}
+
+// WithNamedClicks tells the query-builder to eager-load the nodes that are connected to the "clicks"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *ProductLinkQuery) WithNamedClicks(name string, opts ...func(*LinkClickQuery)) *ProductLinkQuery {
+	query := (&LinkClickClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedClicks == nil {
+		_q.withNamedClicks = make(map[string]*LinkClickQuery)
+	}
+	_q.withNamedClicks[name] = query
 	return _q
 }
 

@@ -11,6 +11,7 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/limelight-hq/limelight/ent/content"
+	"github.com/limelight-hq/limelight/ent/linkclick"
 	"github.com/limelight-hq/limelight/ent/predicate"
 	"github.com/limelight-hq/limelight/ent/product"
 	"github.com/limelight-hq/limelight/ent/productlink"
@@ -124,6 +125,21 @@ func (_u *ProductLinkUpdate) SetContent(v *Content) *ProductLinkUpdate {
 	return _u.SetContentID(v.ID)
 }
 
+// AddClickIDs adds the "clicks" edge to the LinkClick entity by IDs.
+func (_u *ProductLinkUpdate) AddClickIDs(ids ...pulid.ID) *ProductLinkUpdate {
+	_u.mutation.AddClickIDs(ids...)
+	return _u
+}
+
+// AddClicks adds the "clicks" edges to the LinkClick entity.
+func (_u *ProductLinkUpdate) AddClicks(v ...*LinkClick) *ProductLinkUpdate {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddClickIDs(ids...)
+}
+
 // Mutation returns the ProductLinkMutation object of the builder.
 func (_u *ProductLinkUpdate) Mutation() *ProductLinkMutation {
 	return _u.mutation
@@ -139,6 +155,27 @@ func (_u *ProductLinkUpdate) ClearProduct() *ProductLinkUpdate {
 func (_u *ProductLinkUpdate) ClearContent() *ProductLinkUpdate {
 	_u.mutation.ClearContent()
 	return _u
+}
+
+// ClearClicks clears all "clicks" edges to the LinkClick entity.
+func (_u *ProductLinkUpdate) ClearClicks() *ProductLinkUpdate {
+	_u.mutation.ClearClicks()
+	return _u
+}
+
+// RemoveClickIDs removes the "clicks" edge to LinkClick entities by IDs.
+func (_u *ProductLinkUpdate) RemoveClickIDs(ids ...pulid.ID) *ProductLinkUpdate {
+	_u.mutation.RemoveClickIDs(ids...)
+	return _u
+}
+
+// RemoveClicks removes "clicks" edges to LinkClick entities.
+func (_u *ProductLinkUpdate) RemoveClicks(v ...*LinkClick) *ProductLinkUpdate {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveClickIDs(ids...)
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -279,6 +316,51 @@ func (_u *ProductLinkUpdate) sqlSave(ctx context.Context) (_node int, err error)
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	if _u.mutation.ClicksCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   productlink.ClicksTable,
+			Columns: []string{productlink.ClicksColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(linkclick.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedClicksIDs(); len(nodes) > 0 && !_u.mutation.ClicksCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   productlink.ClicksTable,
+			Columns: []string{productlink.ClicksColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(linkclick.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ClicksIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   productlink.ClicksTable,
+			Columns: []string{productlink.ClicksColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(linkclick.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{productlink.Label}
@@ -393,6 +475,21 @@ func (_u *ProductLinkUpdateOne) SetContent(v *Content) *ProductLinkUpdateOne {
 	return _u.SetContentID(v.ID)
 }
 
+// AddClickIDs adds the "clicks" edge to the LinkClick entity by IDs.
+func (_u *ProductLinkUpdateOne) AddClickIDs(ids ...pulid.ID) *ProductLinkUpdateOne {
+	_u.mutation.AddClickIDs(ids...)
+	return _u
+}
+
+// AddClicks adds the "clicks" edges to the LinkClick entity.
+func (_u *ProductLinkUpdateOne) AddClicks(v ...*LinkClick) *ProductLinkUpdateOne {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddClickIDs(ids...)
+}
+
 // Mutation returns the ProductLinkMutation object of the builder.
 func (_u *ProductLinkUpdateOne) Mutation() *ProductLinkMutation {
 	return _u.mutation
@@ -408,6 +505,27 @@ func (_u *ProductLinkUpdateOne) ClearProduct() *ProductLinkUpdateOne {
 func (_u *ProductLinkUpdateOne) ClearContent() *ProductLinkUpdateOne {
 	_u.mutation.ClearContent()
 	return _u
+}
+
+// ClearClicks clears all "clicks" edges to the LinkClick entity.
+func (_u *ProductLinkUpdateOne) ClearClicks() *ProductLinkUpdateOne {
+	_u.mutation.ClearClicks()
+	return _u
+}
+
+// RemoveClickIDs removes the "clicks" edge to LinkClick entities by IDs.
+func (_u *ProductLinkUpdateOne) RemoveClickIDs(ids ...pulid.ID) *ProductLinkUpdateOne {
+	_u.mutation.RemoveClickIDs(ids...)
+	return _u
+}
+
+// RemoveClicks removes "clicks" edges to LinkClick entities.
+func (_u *ProductLinkUpdateOne) RemoveClicks(v ...*LinkClick) *ProductLinkUpdateOne {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveClickIDs(ids...)
 }
 
 // Where appends a list predicates to the ProductLinkUpdate builder.
@@ -571,6 +689,51 @@ func (_u *ProductLinkUpdateOne) sqlSave(ctx context.Context) (_node *ProductLink
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(content.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.ClicksCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   productlink.ClicksTable,
+			Columns: []string{productlink.ClicksColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(linkclick.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedClicksIDs(); len(nodes) > 0 && !_u.mutation.ClicksCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   productlink.ClicksTable,
+			Columns: []string{productlink.ClicksColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(linkclick.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ClicksIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   productlink.ClicksTable,
+			Columns: []string{productlink.ClicksColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(linkclick.FieldID, field.TypeString),
 			},
 		}
 		for _, k := range nodes {

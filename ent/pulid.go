@@ -18,13 +18,16 @@ import (
 	"github.com/limelight-hq/limelight/ent/ledgeraccount"
 	"github.com/limelight-hq/limelight/ent/ledgerentry"
 	"github.com/limelight-hq/limelight/ent/ledgertransaction"
+	"github.com/limelight-hq/limelight/ent/linkclick"
 	"github.com/limelight-hq/limelight/ent/partner"
 	"github.com/limelight-hq/limelight/ent/payout"
+	"github.com/limelight-hq/limelight/ent/payoutrun"
 	"github.com/limelight-hq/limelight/ent/product"
 	"github.com/limelight-hq/limelight/ent/productlink"
 	"github.com/limelight-hq/limelight/ent/rankermodel"
 	"github.com/limelight-hq/limelight/ent/schema/pulid"
 	"github.com/limelight-hq/limelight/ent/tip"
+	"github.com/limelight-hq/limelight/ent/trackingkey"
 	"github.com/limelight-hq/limelight/ent/user"
 )
 
@@ -43,12 +46,15 @@ var prefixMap = map[string]string{
 	"LA": ledgeraccount.Table,
 	"LE": ledgerentry.Table,
 	"LT": ledgertransaction.Table,
+	"LC": linkclick.Table,
 	"PA": partner.Table,
 	"PO": payout.Table,
+	"PN": payoutrun.Table,
 	"PR": product.Table,
 	"PL": productlink.Table,
 	"RM": rankermodel.Table,
 	"TI": tip.Table,
+	"TK": trackingkey.Table,
 	"US": user.Table,
 }
 

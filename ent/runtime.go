@@ -7,6 +7,7 @@ import (
 
 	"github.com/limelight-hq/limelight/ent/ad"
 	"github.com/limelight-hq/limelight/ent/adevent"
+	"github.com/limelight-hq/limelight/ent/adstatdaily"
 	"github.com/limelight-hq/limelight/ent/apikey"
 	"github.com/limelight-hq/limelight/ent/campaign"
 	"github.com/limelight-hq/limelight/ent/content"
@@ -18,14 +19,17 @@ import (
 	"github.com/limelight-hq/limelight/ent/ledgeraccount"
 	"github.com/limelight-hq/limelight/ent/ledgerentry"
 	"github.com/limelight-hq/limelight/ent/ledgertransaction"
+	"github.com/limelight-hq/limelight/ent/linkclick"
 	"github.com/limelight-hq/limelight/ent/partner"
 	"github.com/limelight-hq/limelight/ent/payout"
+	"github.com/limelight-hq/limelight/ent/payoutrun"
 	"github.com/limelight-hq/limelight/ent/product"
 	"github.com/limelight-hq/limelight/ent/productlink"
 	"github.com/limelight-hq/limelight/ent/rankermodel"
 	"github.com/limelight-hq/limelight/ent/schema"
 	"github.com/limelight-hq/limelight/ent/schema/pulid"
 	"github.com/limelight-hq/limelight/ent/tip"
+	"github.com/limelight-hq/limelight/ent/trackingkey"
 	"github.com/limelight-hq/limelight/ent/user"
 )
 
@@ -119,6 +123,24 @@ func init() {
 			return nil
 		}
 	}()
+	// adDescImpressions is the schema descriptor for impressions field.
+	adDescImpressions := adFields[5].Descriptor()
+	// ad.DefaultImpressions holds the default value on creation for the impressions field.
+	ad.DefaultImpressions = adDescImpressions.Default.(int64)
+	// ad.ImpressionsValidator is a validator for the "impressions" field. It is called by the builders before save.
+	ad.ImpressionsValidator = adDescImpressions.Validators[0].(func(int64) error)
+	// adDescClicks is the schema descriptor for clicks field.
+	adDescClicks := adFields[6].Descriptor()
+	// ad.DefaultClicks holds the default value on creation for the clicks field.
+	ad.DefaultClicks = adDescClicks.Default.(int64)
+	// ad.ClicksValidator is a validator for the "clicks" field. It is called by the builders before save.
+	ad.ClicksValidator = adDescClicks.Validators[0].(func(int64) error)
+	// adDescConversions is the schema descriptor for conversions field.
+	adDescConversions := adFields[7].Descriptor()
+	// ad.DefaultConversions holds the default value on creation for the conversions field.
+	ad.DefaultConversions = adDescConversions.Default.(int64)
+	// ad.ConversionsValidator is a validator for the "conversions" field. It is called by the builders before save.
+	ad.ConversionsValidator = adDescConversions.Validators[0].(func(int64) error)
 	// adDescID is the schema descriptor for id field.
 	adDescID := adMixinFields0[0].Descriptor()
 	// ad.DefaultID holds the default value on creation for the id field.
@@ -152,6 +174,50 @@ func init() {
 	adevent.DefaultID = adeventDescID.Default.(func() pulid.ID)
 	// adevent.IDValidator is a validator for the "id" field. It is called by the builders before save.
 	adevent.IDValidator = adeventDescID.Validators[0].(func(string) error)
+	adstatdailyFields := schema.AdStatDaily{}.Fields()
+	_ = adstatdailyFields
+	// adstatdailyDescInfluencerID is the schema descriptor for influencer_id field.
+	adstatdailyDescInfluencerID := adstatdailyFields[3].Descriptor()
+	// adstatdaily.DefaultInfluencerID holds the default value on creation for the influencer_id field.
+	adstatdaily.DefaultInfluencerID = pulid.ID(adstatdailyDescInfluencerID.Default.(string))
+	// adstatdailyDescContentID is the schema descriptor for content_id field.
+	adstatdailyDescContentID := adstatdailyFields[4].Descriptor()
+	// adstatdaily.DefaultContentID holds the default value on creation for the content_id field.
+	adstatdaily.DefaultContentID = pulid.ID(adstatdailyDescContentID.Default.(string))
+	// adstatdailyDescImpressions is the schema descriptor for impressions field.
+	adstatdailyDescImpressions := adstatdailyFields[5].Descriptor()
+	// adstatdaily.DefaultImpressions holds the default value on creation for the impressions field.
+	adstatdaily.DefaultImpressions = adstatdailyDescImpressions.Default.(int64)
+	// adstatdaily.ImpressionsValidator is a validator for the "impressions" field. It is called by the builders before save.
+	adstatdaily.ImpressionsValidator = adstatdailyDescImpressions.Validators[0].(func(int64) error)
+	// adstatdailyDescClicks is the schema descriptor for clicks field.
+	adstatdailyDescClicks := adstatdailyFields[6].Descriptor()
+	// adstatdaily.DefaultClicks holds the default value on creation for the clicks field.
+	adstatdaily.DefaultClicks = adstatdailyDescClicks.Default.(int64)
+	// adstatdaily.ClicksValidator is a validator for the "clicks" field. It is called by the builders before save.
+	adstatdaily.ClicksValidator = adstatdailyDescClicks.Validators[0].(func(int64) error)
+	// adstatdailyDescConversions is the schema descriptor for conversions field.
+	adstatdailyDescConversions := adstatdailyFields[7].Descriptor()
+	// adstatdaily.DefaultConversions holds the default value on creation for the conversions field.
+	adstatdaily.DefaultConversions = adstatdailyDescConversions.Default.(int64)
+	// adstatdaily.ConversionsValidator is a validator for the "conversions" field. It is called by the builders before save.
+	adstatdaily.ConversionsValidator = adstatdailyDescConversions.Validators[0].(func(int64) error)
+	// adstatdailyDescCostMinor is the schema descriptor for cost_minor field.
+	adstatdailyDescCostMinor := adstatdailyFields[8].Descriptor()
+	// adstatdaily.DefaultCostMinor holds the default value on creation for the cost_minor field.
+	adstatdaily.DefaultCostMinor = adstatdailyDescCostMinor.Default.(int64)
+	// adstatdaily.CostMinorValidator is a validator for the "cost_minor" field. It is called by the builders before save.
+	adstatdaily.CostMinorValidator = adstatdailyDescCostMinor.Validators[0].(func(int64) error)
+	// adstatdailyDescRevenueMinor is the schema descriptor for revenue_minor field.
+	adstatdailyDescRevenueMinor := adstatdailyFields[9].Descriptor()
+	// adstatdaily.DefaultRevenueMinor holds the default value on creation for the revenue_minor field.
+	adstatdaily.DefaultRevenueMinor = adstatdailyDescRevenueMinor.Default.(int64)
+	// adstatdaily.RevenueMinorValidator is a validator for the "revenue_minor" field. It is called by the builders before save.
+	adstatdaily.RevenueMinorValidator = adstatdailyDescRevenueMinor.Validators[0].(func(int64) error)
+	// adstatdailyDescUpdatedAt is the schema descriptor for updated_at field.
+	adstatdailyDescUpdatedAt := adstatdailyFields[10].Descriptor()
+	// adstatdaily.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	adstatdaily.DefaultUpdatedAt = adstatdailyDescUpdatedAt.Default.(func() time.Time)
 	campaignMixin := schema.Campaign{}.Mixin()
 	campaignMixinFields0 := campaignMixin[0].Fields()
 	_ = campaignMixinFields0
@@ -209,20 +275,26 @@ func init() {
 	campaign.DefaultSpentMinor = campaignDescSpentMinor.Default.(int64)
 	// campaign.SpentMinorValidator is a validator for the "spent_minor" field. It is called by the builders before save.
 	campaign.SpentMinorValidator = campaignDescSpentMinor.Validators[0].(func(int64) error)
+	// campaignDescImpressions is the schema descriptor for impressions field.
+	campaignDescImpressions := campaignFields[5].Descriptor()
+	// campaign.DefaultImpressions holds the default value on creation for the impressions field.
+	campaign.DefaultImpressions = campaignDescImpressions.Default.(int64)
+	// campaign.ImpressionsValidator is a validator for the "impressions" field. It is called by the builders before save.
+	campaign.ImpressionsValidator = campaignDescImpressions.Validators[0].(func(int64) error)
 	// campaignDescBidMinor is the schema descriptor for bid_minor field.
-	campaignDescBidMinor := campaignFields[6].Descriptor()
+	campaignDescBidMinor := campaignFields[7].Descriptor()
 	// campaign.BidMinorValidator is a validator for the "bid_minor" field. It is called by the builders before save.
 	campaign.BidMinorValidator = campaignDescBidMinor.Validators[0].(func(int64) error)
 	// campaignDescTargetTags is the schema descriptor for target_tags field.
-	campaignDescTargetTags := campaignFields[9].Descriptor()
+	campaignDescTargetTags := campaignFields[10].Descriptor()
 	// campaign.TargetTagsValidator is a validator for the "target_tags" field. It is called by the builders before save.
 	campaign.TargetTagsValidator = campaignDescTargetTags.Validators[0].(func([]string) error)
 	// campaignDescTargetCategories is the schema descriptor for target_categories field.
-	campaignDescTargetCategories := campaignFields[10].Descriptor()
+	campaignDescTargetCategories := campaignFields[11].Descriptor()
 	// campaign.TargetCategoriesValidator is a validator for the "target_categories" field. It is called by the builders before save.
 	campaign.TargetCategoriesValidator = campaignDescTargetCategories.Validators[0].(func([]string) error)
 	// campaignDescFrequencyCap is the schema descriptor for frequency_cap field.
-	campaignDescFrequencyCap := campaignFields[12].Descriptor()
+	campaignDescFrequencyCap := campaignFields[13].Descriptor()
 	// campaign.DefaultFrequencyCap holds the default value on creation for the frequency_cap field.
 	campaign.DefaultFrequencyCap = campaignDescFrequencyCap.Default.(int)
 	// campaign.FrequencyCapValidator is a validator for the "frequency_cap" field. It is called by the builders before save.
@@ -288,6 +360,10 @@ func init() {
 	contentDescPublishedAt := contentFields[7].Descriptor()
 	// content.DefaultPublishedAt holds the default value on creation for the published_at field.
 	content.DefaultPublishedAt = contentDescPublishedAt.Default.(func() time.Time)
+	// contentDescExternalID is the schema descriptor for external_id field.
+	contentDescExternalID := contentFields[9].Descriptor()
+	// content.ExternalIDValidator is a validator for the "external_id" field. It is called by the builders before save.
+	content.ExternalIDValidator = contentDescExternalID.Validators[0].(func(string) error)
 	// contentDescID is the schema descriptor for id field.
 	contentDescID := contentMixinFields0[0].Descriptor()
 	// content.DefaultID holds the default value on creation for the id field.
@@ -331,8 +407,46 @@ func init() {
 	conversionDescCommissionMinor := conversionFields[6].Descriptor()
 	// conversion.CommissionMinorValidator is a validator for the "commission_minor" field. It is called by the builders before save.
 	conversion.CommissionMinorValidator = conversionDescCommissionMinor.Validators[0].(func(int64) error)
+	// conversionDescFeeMinor is the schema descriptor for fee_minor field.
+	conversionDescFeeMinor := conversionFields[7].Descriptor()
+	// conversion.DefaultFeeMinor holds the default value on creation for the fee_minor field.
+	conversion.DefaultFeeMinor = conversionDescFeeMinor.Default.(int64)
+	// conversion.FeeMinorValidator is a validator for the "fee_minor" field. It is called by the builders before save.
+	conversion.FeeMinorValidator = conversionDescFeeMinor.Validators[0].(func(int64) error)
+	// conversionDescIdempotencyKey is the schema descriptor for idempotency_key field.
+	conversionDescIdempotencyKey := conversionFields[9].Descriptor()
+	// conversion.IdempotencyKeyValidator is a validator for the "idempotency_key" field. It is called by the builders before save.
+	conversion.IdempotencyKeyValidator = func() func(string) error {
+		validators := conversionDescIdempotencyKey.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(idempotency_key string) error {
+			for _, fn := range fns {
+				if err := fn(idempotency_key); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// conversionDescRequestHash is the schema descriptor for request_hash field.
+	conversionDescRequestHash := conversionFields[10].Descriptor()
+	// conversion.RequestHashValidator is a validator for the "request_hash" field. It is called by the builders before save.
+	conversion.RequestHashValidator = conversionDescRequestHash.Validators[0].(func(string) error)
+	// conversionDescReversalKey is the schema descriptor for reversal_key field.
+	conversionDescReversalKey := conversionFields[12].Descriptor()
+	// conversion.ReversalKeyValidator is a validator for the "reversal_key" field. It is called by the builders before save.
+	conversion.ReversalKeyValidator = conversionDescReversalKey.Validators[0].(func(string) error)
+	// conversionDescReversalReason is the schema descriptor for reversal_reason field.
+	conversionDescReversalReason := conversionFields[13].Descriptor()
+	// conversion.DefaultReversalReason holds the default value on creation for the reversal_reason field.
+	conversion.DefaultReversalReason = conversionDescReversalReason.Default.(string)
+	// conversion.ReversalReasonValidator is a validator for the "reversal_reason" field. It is called by the builders before save.
+	conversion.ReversalReasonValidator = conversionDescReversalReason.Validators[0].(func(string) error)
 	// conversionDescCurrency is the schema descriptor for currency field.
-	conversionDescCurrency := conversionFields[7].Descriptor()
+	conversionDescCurrency := conversionFields[15].Descriptor()
 	// conversion.CurrencyValidator is a validator for the "currency" field. It is called by the builders before save.
 	conversion.CurrencyValidator = func() func(string) error {
 		validators := conversionDescCurrency.Validators
@@ -621,8 +735,14 @@ func init() {
 			return nil
 		}
 	}()
+	// ledgerentryDescKind is the schema descriptor for kind field.
+	ledgerentryDescKind := ledgerentryFields[4].Descriptor()
+	// ledgerentry.DefaultKind holds the default value on creation for the kind field.
+	ledgerentry.DefaultKind = ledgerentryDescKind.Default.(string)
+	// ledgerentry.KindValidator is a validator for the "kind" field. It is called by the builders before save.
+	ledgerentry.KindValidator = ledgerentryDescKind.Validators[0].(func(string) error)
 	// ledgerentryDescCreatedAt is the schema descriptor for created_at field.
-	ledgerentryDescCreatedAt := ledgerentryFields[4].Descriptor()
+	ledgerentryDescCreatedAt := ledgerentryFields[5].Descriptor()
 	// ledgerentry.DefaultCreatedAt holds the default value on creation for the created_at field.
 	ledgerentry.DefaultCreatedAt = ledgerentryDescCreatedAt.Default.(func() time.Time)
 	// ledgerentryDescID is the schema descriptor for id field.
@@ -694,6 +814,17 @@ func init() {
 	ledgertransaction.DefaultID = ledgertransactionDescID.Default.(func() pulid.ID)
 	// ledgertransaction.IDValidator is a validator for the "id" field. It is called by the builders before save.
 	ledgertransaction.IDValidator = ledgertransactionDescID.Validators[0].(func(string) error)
+	linkclickMixin := schema.LinkClick{}.Mixin()
+	linkclickMixinFields0 := linkclickMixin[0].Fields()
+	_ = linkclickMixinFields0
+	linkclickFields := schema.LinkClick{}.Fields()
+	_ = linkclickFields
+	// linkclickDescID is the schema descriptor for id field.
+	linkclickDescID := linkclickMixinFields0[0].Descriptor()
+	// linkclick.DefaultID holds the default value on creation for the id field.
+	linkclick.DefaultID = linkclickDescID.Default.(func() pulid.ID)
+	// linkclick.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	linkclick.IDValidator = linkclickDescID.Validators[0].(func(string) error)
 	partnerMixin := schema.Partner{}.Mixin()
 	partnerMixinFields0 := partnerMixin[0].Fields()
 	_ = partnerMixinFields0
@@ -759,7 +890,7 @@ func init() {
 	// payout.DefaultCreatedAt holds the default value on creation for the created_at field.
 	payout.DefaultCreatedAt = payoutDescCreatedAt.Default.(func() time.Time)
 	// payoutDescRunKey is the schema descriptor for run_key field.
-	payoutDescRunKey := payoutFields[1].Descriptor()
+	payoutDescRunKey := payoutFields[2].Descriptor()
 	// payout.RunKeyValidator is a validator for the "run_key" field. It is called by the builders before save.
 	payout.RunKeyValidator = func() func(string) error {
 		validators := payoutDescRunKey.Validators
@@ -777,11 +908,11 @@ func init() {
 		}
 	}()
 	// payoutDescAmountMinor is the schema descriptor for amount_minor field.
-	payoutDescAmountMinor := payoutFields[2].Descriptor()
+	payoutDescAmountMinor := payoutFields[3].Descriptor()
 	// payout.AmountMinorValidator is a validator for the "amount_minor" field. It is called by the builders before save.
 	payout.AmountMinorValidator = payoutDescAmountMinor.Validators[0].(func(int64) error)
 	// payoutDescCurrency is the schema descriptor for currency field.
-	payoutDescCurrency := payoutFields[3].Descriptor()
+	payoutDescCurrency := payoutFields[4].Descriptor()
 	// payout.CurrencyValidator is a validator for the "currency" field. It is called by the builders before save.
 	payout.CurrencyValidator = func() func(string) error {
 		validators := payoutDescCurrency.Validators
@@ -799,13 +930,13 @@ func init() {
 		}
 	}()
 	// payoutDescExternalRef is the schema descriptor for external_ref field.
-	payoutDescExternalRef := payoutFields[5].Descriptor()
+	payoutDescExternalRef := payoutFields[6].Descriptor()
 	// payout.DefaultExternalRef holds the default value on creation for the external_ref field.
 	payout.DefaultExternalRef = payoutDescExternalRef.Default.(string)
 	// payout.ExternalRefValidator is a validator for the "external_ref" field. It is called by the builders before save.
 	payout.ExternalRefValidator = payoutDescExternalRef.Validators[0].(func(string) error)
 	// payoutDescFailureReason is the schema descriptor for failure_reason field.
-	payoutDescFailureReason := payoutFields[6].Descriptor()
+	payoutDescFailureReason := payoutFields[7].Descriptor()
 	// payout.DefaultFailureReason holds the default value on creation for the failure_reason field.
 	payout.DefaultFailureReason = payoutDescFailureReason.Default.(string)
 	// payout.FailureReasonValidator is a validator for the "failure_reason" field. It is called by the builders before save.
@@ -816,6 +947,79 @@ func init() {
 	payout.DefaultID = payoutDescID.Default.(func() pulid.ID)
 	// payout.IDValidator is a validator for the "id" field. It is called by the builders before save.
 	payout.IDValidator = payoutDescID.Validators[0].(func(string) error)
+	payoutrunMixin := schema.PayoutRun{}.Mixin()
+	payoutrunMixinFields0 := payoutrunMixin[0].Fields()
+	_ = payoutrunMixinFields0
+	payoutrunMixinFields1 := payoutrunMixin[1].Fields()
+	_ = payoutrunMixinFields1
+	payoutrunFields := schema.PayoutRun{}.Fields()
+	_ = payoutrunFields
+	// payoutrunDescCreatedAt is the schema descriptor for created_at field.
+	payoutrunDescCreatedAt := payoutrunMixinFields1[0].Descriptor()
+	// payoutrun.DefaultCreatedAt holds the default value on creation for the created_at field.
+	payoutrun.DefaultCreatedAt = payoutrunDescCreatedAt.Default.(func() time.Time)
+	// payoutrunDescIdempotencyKey is the schema descriptor for idempotency_key field.
+	payoutrunDescIdempotencyKey := payoutrunFields[0].Descriptor()
+	// payoutrun.IdempotencyKeyValidator is a validator for the "idempotency_key" field. It is called by the builders before save.
+	payoutrun.IdempotencyKeyValidator = func() func(string) error {
+		validators := payoutrunDescIdempotencyKey.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(idempotency_key string) error {
+			for _, fn := range fns {
+				if err := fn(idempotency_key); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// payoutrunDescRequestHash is the schema descriptor for request_hash field.
+	payoutrunDescRequestHash := payoutrunFields[1].Descriptor()
+	// payoutrun.RequestHashValidator is a validator for the "request_hash" field. It is called by the builders before save.
+	payoutrun.RequestHashValidator = payoutrunDescRequestHash.Validators[0].(func(string) error)
+	// payoutrunDescCurrency is the schema descriptor for currency field.
+	payoutrunDescCurrency := payoutrunFields[2].Descriptor()
+	// payoutrun.CurrencyValidator is a validator for the "currency" field. It is called by the builders before save.
+	payoutrun.CurrencyValidator = func() func(string) error {
+		validators := payoutrunDescCurrency.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(currency string) error {
+			for _, fn := range fns {
+				if err := fn(currency); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// payoutrunDescMinimumMinor is the schema descriptor for minimum_minor field.
+	payoutrunDescMinimumMinor := payoutrunFields[3].Descriptor()
+	// payoutrun.MinimumMinorValidator is a validator for the "minimum_minor" field. It is called by the builders before save.
+	payoutrun.MinimumMinorValidator = payoutrunDescMinimumMinor.Validators[0].(func(int64) error)
+	// payoutrunDescTotalMinor is the schema descriptor for total_minor field.
+	payoutrunDescTotalMinor := payoutrunFields[4].Descriptor()
+	// payoutrun.DefaultTotalMinor holds the default value on creation for the total_minor field.
+	payoutrun.DefaultTotalMinor = payoutrunDescTotalMinor.Default.(int64)
+	// payoutrun.TotalMinorValidator is a validator for the "total_minor" field. It is called by the builders before save.
+	payoutrun.TotalMinorValidator = payoutrunDescTotalMinor.Validators[0].(func(int64) error)
+	// payoutrunDescCount is the schema descriptor for count field.
+	payoutrunDescCount := payoutrunFields[5].Descriptor()
+	// payoutrun.DefaultCount holds the default value on creation for the count field.
+	payoutrun.DefaultCount = payoutrunDescCount.Default.(int)
+	// payoutrun.CountValidator is a validator for the "count" field. It is called by the builders before save.
+	payoutrun.CountValidator = payoutrunDescCount.Validators[0].(func(int) error)
+	// payoutrunDescID is the schema descriptor for id field.
+	payoutrunDescID := payoutrunMixinFields0[0].Descriptor()
+	// payoutrun.DefaultID holds the default value on creation for the id field.
+	payoutrun.DefaultID = payoutrunDescID.Default.(func() pulid.ID)
+	// payoutrun.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	payoutrun.IDValidator = payoutrunDescID.Validators[0].(func(string) error)
 	productMixin := schema.Product{}.Mixin()
 	productMixinFields0 := productMixin[0].Fields()
 	_ = productMixinFields0
@@ -873,6 +1077,12 @@ func init() {
 	product.DefaultCategory = productDescCategory.Default.(string)
 	// product.CategoryValidator is a validator for the "category" field. It is called by the builders before save.
 	product.CategoryValidator = productDescCategory.Validators[0].(func(string) error)
+	// productDescURL is the schema descriptor for url field.
+	productDescURL := productFields[5].Descriptor()
+	// product.DefaultURL holds the default value on creation for the url field.
+	product.DefaultURL = productDescURL.Default.(string)
+	// product.URLValidator is a validator for the "url" field. It is called by the builders before save.
+	product.URLValidator = productDescURL.Validators[0].(func(string) error)
 	// productDescID is the schema descriptor for id field.
 	productDescID := productMixinFields0[0].Descriptor()
 	// product.DefaultID holds the default value on creation for the id field.
@@ -1070,6 +1280,23 @@ func init() {
 	tip.DefaultID = tipDescID.Default.(func() pulid.ID)
 	// tip.IDValidator is a validator for the "id" field. It is called by the builders before save.
 	tip.IDValidator = tipDescID.Validators[0].(func(string) error)
+	trackingkeyMixin := schema.TrackingKey{}.Mixin()
+	trackingkeyMixinFields0 := trackingkeyMixin[0].Fields()
+	_ = trackingkeyMixinFields0
+	trackingkeyMixinFields1 := trackingkeyMixin[1].Fields()
+	_ = trackingkeyMixinFields1
+	trackingkeyFields := schema.TrackingKey{}.Fields()
+	_ = trackingkeyFields
+	// trackingkeyDescCreatedAt is the schema descriptor for created_at field.
+	trackingkeyDescCreatedAt := trackingkeyMixinFields1[0].Descriptor()
+	// trackingkey.DefaultCreatedAt holds the default value on creation for the created_at field.
+	trackingkey.DefaultCreatedAt = trackingkeyDescCreatedAt.Default.(func() time.Time)
+	// trackingkeyDescID is the schema descriptor for id field.
+	trackingkeyDescID := trackingkeyMixinFields0[0].Descriptor()
+	// trackingkey.DefaultID holds the default value on creation for the id field.
+	trackingkey.DefaultID = trackingkeyDescID.Default.(func() pulid.ID)
+	// trackingkey.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	trackingkey.IDValidator = trackingkeyDescID.Validators[0].(func(string) error)
 	userMixin := schema.User{}.Mixin()
 	userMixinFields0 := userMixin[0].Fields()
 	_ = userMixinFields0
@@ -1109,6 +1336,10 @@ func init() {
 			return nil
 		}
 	}()
+	// userDescExternalID is the schema descriptor for external_id field.
+	userDescExternalID := userFields[4].Descriptor()
+	// user.ExternalIDValidator is a validator for the "external_id" field. It is called by the builders before save.
+	user.ExternalIDValidator = userDescExternalID.Validators[0].(func(string) error)
 	// userDescID is the schema descriptor for id field.
 	userDescID := userMixinFields0[0].Descriptor()
 	// user.DefaultID holds the default value on creation for the id field.

@@ -20,6 +20,8 @@ type Tx struct {
 	Ad *AdClient
 	// AdEvent is the client for interacting with the AdEvent builders.
 	AdEvent *AdEventClient
+	// AdStatDaily is the client for interacting with the AdStatDaily builders.
+	AdStatDaily *AdStatDailyClient
 	// Campaign is the client for interacting with the Campaign builders.
 	Campaign *CampaignClient
 	// Content is the client for interacting with the Content builders.
@@ -40,10 +42,14 @@ type Tx struct {
 	LedgerEntry *LedgerEntryClient
 	// LedgerTransaction is the client for interacting with the LedgerTransaction builders.
 	LedgerTransaction *LedgerTransactionClient
+	// LinkClick is the client for interacting with the LinkClick builders.
+	LinkClick *LinkClickClient
 	// Partner is the client for interacting with the Partner builders.
 	Partner *PartnerClient
 	// Payout is the client for interacting with the Payout builders.
 	Payout *PayoutClient
+	// PayoutRun is the client for interacting with the PayoutRun builders.
+	PayoutRun *PayoutRunClient
 	// Product is the client for interacting with the Product builders.
 	Product *ProductClient
 	// ProductLink is the client for interacting with the ProductLink builders.
@@ -52,6 +58,8 @@ type Tx struct {
 	RankerModel *RankerModelClient
 	// Tip is the client for interacting with the Tip builders.
 	Tip *TipClient
+	// TrackingKey is the client for interacting with the TrackingKey builders.
+	TrackingKey *TrackingKeyClient
 	// User is the client for interacting with the User builders.
 	User *UserClient
 
@@ -188,6 +196,7 @@ func (tx *Tx) init() {
 	tx.APIKey = NewAPIKeyClient(tx.config)
 	tx.Ad = NewAdClient(tx.config)
 	tx.AdEvent = NewAdEventClient(tx.config)
+	tx.AdStatDaily = NewAdStatDailyClient(tx.config)
 	tx.Campaign = NewCampaignClient(tx.config)
 	tx.Content = NewContentClient(tx.config)
 	tx.Conversion = NewConversionClient(tx.config)
@@ -198,12 +207,15 @@ func (tx *Tx) init() {
 	tx.LedgerAccount = NewLedgerAccountClient(tx.config)
 	tx.LedgerEntry = NewLedgerEntryClient(tx.config)
 	tx.LedgerTransaction = NewLedgerTransactionClient(tx.config)
+	tx.LinkClick = NewLinkClickClient(tx.config)
 	tx.Partner = NewPartnerClient(tx.config)
 	tx.Payout = NewPayoutClient(tx.config)
+	tx.PayoutRun = NewPayoutRunClient(tx.config)
 	tx.Product = NewProductClient(tx.config)
 	tx.ProductLink = NewProductLinkClient(tx.config)
 	tx.RankerModel = NewRankerModelClient(tx.config)
 	tx.Tip = NewTipClient(tx.config)
+	tx.TrackingKey = NewTrackingKeyClient(tx.config)
 	tx.User = NewUserClient(tx.config)
 }
 

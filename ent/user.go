@@ -28,6 +28,8 @@ type User struct {
 	Country string `json:"country,omitempty"`
 	// AgeBracket holds the value of the "age_bracket" field.
 	AgeBracket *user.AgeBracket `json:"age_bracket,omitempty"`
+	// The user's ID in an imported dataset ("<source>:<id>"), so re-imports find it.
+	ExternalID *string `json:"external_id,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the UserQuery when eager-loading is set.
 	Edges        UserEdges `json:"edges"`
@@ -87,7 +89,7 @@ func (*User) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case user.FieldID:
 			values[i] = new(pulid.ID)
-		case user.FieldHandle, user.FieldDisplayName, user.FieldCountry, user.FieldAgeBracket:
+		case user.FieldHandle, user.FieldDisplayName, user.FieldCountry, user.FieldAgeBracket, user.FieldExternalID:
 			values[i] = new(sql.NullString)
 		case user.FieldCreatedAt:
 			values[i] = new(sql.NullTime)
@@ -142,6 +144,13 @@ func (_m *User) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.AgeBracket = new(user.AgeBracket)
 				*_m.AgeBracket = user.AgeBracket(value.String)
+			}
+		case user.FieldExternalID:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field external_id", values[i])
+			} else if value.Valid {
+				_m.ExternalID = new(string)
+				*_m.ExternalID = value.String
 			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
@@ -209,6 +218,11 @@ func (_m *User) String() string {
 	if v := _m.AgeBracket; v != nil {
 		builder.WriteString("age_bracket=")
 		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	if v := _m.ExternalID; v != nil {
+		builder.WriteString("external_id=")
+		builder.WriteString(*v)
 	}
 	builder.WriteByte(')')
 	return builder.String()

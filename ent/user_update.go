@@ -99,6 +99,26 @@ func (_u *UserUpdate) ClearAgeBracket() *UserUpdate {
 	return _u
 }
 
+// SetExternalID sets the "external_id" field.
+func (_u *UserUpdate) SetExternalID(v string) *UserUpdate {
+	_u.mutation.SetExternalID(v)
+	return _u
+}
+
+// SetNillableExternalID sets the "external_id" field if the given value is not nil.
+func (_u *UserUpdate) SetNillableExternalID(v *string) *UserUpdate {
+	if v != nil {
+		_u.SetExternalID(*v)
+	}
+	return _u
+}
+
+// ClearExternalID clears the value of the "external_id" field.
+func (_u *UserUpdate) ClearExternalID() *UserUpdate {
+	_u.mutation.ClearExternalID()
+	return _u
+}
+
 // AddFollowingIDs adds the "following" edge to the Influencer entity by IDs.
 func (_u *UserUpdate) AddFollowingIDs(ids ...pulid.ID) *UserUpdate {
 	_u.mutation.AddFollowingIDs(ids...)
@@ -261,6 +281,11 @@ func (_u *UserUpdate) check() error {
 			return &ValidationError{Name: "age_bracket", err: fmt.Errorf(`ent: validator failed for field "User.age_bracket": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.ExternalID(); ok {
+		if err := user.ExternalIDValidator(v); err != nil {
+			return &ValidationError{Name: "external_id", err: fmt.Errorf(`ent: validator failed for field "User.external_id": %w`, err)}
+		}
+	}
 	return nil
 }
 
@@ -293,6 +318,12 @@ func (_u *UserUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if _u.mutation.AgeBracketCleared() {
 		_spec.ClearField(user.FieldAgeBracket, field.TypeEnum)
+	}
+	if value, ok := _u.mutation.ExternalID(); ok {
+		_spec.SetField(user.FieldExternalID, field.TypeString, value)
+	}
+	if _u.mutation.ExternalIDCleared() {
+		_spec.ClearField(user.FieldExternalID, field.TypeString)
 	}
 	if _u.mutation.FollowingCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -538,6 +569,26 @@ func (_u *UserUpdateOne) ClearAgeBracket() *UserUpdateOne {
 	return _u
 }
 
+// SetExternalID sets the "external_id" field.
+func (_u *UserUpdateOne) SetExternalID(v string) *UserUpdateOne {
+	_u.mutation.SetExternalID(v)
+	return _u
+}
+
+// SetNillableExternalID sets the "external_id" field if the given value is not nil.
+func (_u *UserUpdateOne) SetNillableExternalID(v *string) *UserUpdateOne {
+	if v != nil {
+		_u.SetExternalID(*v)
+	}
+	return _u
+}
+
+// ClearExternalID clears the value of the "external_id" field.
+func (_u *UserUpdateOne) ClearExternalID() *UserUpdateOne {
+	_u.mutation.ClearExternalID()
+	return _u
+}
+
 // AddFollowingIDs adds the "following" edge to the Influencer entity by IDs.
 func (_u *UserUpdateOne) AddFollowingIDs(ids ...pulid.ID) *UserUpdateOne {
 	_u.mutation.AddFollowingIDs(ids...)
@@ -713,6 +764,11 @@ func (_u *UserUpdateOne) check() error {
 			return &ValidationError{Name: "age_bracket", err: fmt.Errorf(`ent: validator failed for field "User.age_bracket": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.ExternalID(); ok {
+		if err := user.ExternalIDValidator(v); err != nil {
+			return &ValidationError{Name: "external_id", err: fmt.Errorf(`ent: validator failed for field "User.external_id": %w`, err)}
+		}
+	}
 	return nil
 }
 
@@ -762,6 +818,12 @@ func (_u *UserUpdateOne) sqlSave(ctx context.Context) (_node *User, err error) {
 	}
 	if _u.mutation.AgeBracketCleared() {
 		_spec.ClearField(user.FieldAgeBracket, field.TypeEnum)
+	}
+	if value, ok := _u.mutation.ExternalID(); ok {
+		_spec.SetField(user.FieldExternalID, field.TypeString, value)
+	}
+	if _u.mutation.ExternalIDCleared() {
+		_spec.ClearField(user.FieldExternalID, field.TypeString)
 	}
 	if _u.mutation.FollowingCleared() {
 		edge := &sqlgraph.EdgeSpec{

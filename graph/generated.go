@@ -25,6 +25,7 @@ import (
 	"github.com/limelight-hq/limelight/ent/experiment"
 	"github.com/limelight-hq/limelight/ent/interaction"
 	"github.com/limelight-hq/limelight/ent/payout"
+	"github.com/limelight-hq/limelight/ent/schema"
 	"github.com/limelight-hq/limelight/ent/schema/pulid"
 	"github.com/limelight-hq/limelight/ent/user"
 	gqlparser "github.com/vektah/gqlparser/v2"
@@ -46,6 +47,7 @@ type ResolverRoot interface {
 }
 
 type DirectiveRoot struct {
+	Auth func(ctx context.Context, obj any, next graphql.Resolver, roles []apikey.Role, owner *string) (res any, err error)
 }
 
 type ComplexityRoot struct {
@@ -59,14 +61,44 @@ type ComplexityRoot struct {
 	}
 
 	Ad struct {
-		Body       func(childComplexity int) int
-		Campaign   func(childComplexity int) int
-		CampaignID func(childComplexity int) int
-		CreatedAt  func(childComplexity int) int
-		ID         func(childComplexity int) int
-		Status     func(childComplexity int) int
-		TargetURL  func(childComplexity int) int
-		Title      func(childComplexity int) int
+		Body        func(childComplexity int) int
+		Campaign    func(childComplexity int) int
+		CampaignID  func(childComplexity int) int
+		Clicks      func(childComplexity int) int
+		Conversions func(childComplexity int) int
+		CreatedAt   func(childComplexity int) int
+		ID          func(childComplexity int) int
+		Impressions func(childComplexity int) int
+		Status      func(childComplexity int) int
+		TargetURL   func(childComplexity int) int
+		Title       func(childComplexity int) int
+	}
+
+	AdMetrics struct {
+		Clicks       func(childComplexity int) int
+		Conversions  func(childComplexity int) int
+		CpaMinor     func(childComplexity int) int
+		CpcMinor     func(childComplexity int) int
+		CpmMinor     func(childComplexity int) int
+		Ctr          func(childComplexity int) int
+		Cvr          func(childComplexity int) int
+		Impressions  func(childComplexity int) int
+		RevenueMinor func(childComplexity int) int
+		Roas         func(childComplexity int) int
+		SpendMinor   func(childComplexity int) int
+	}
+
+	Audience struct {
+		AgeBrackets  func(childComplexity int) int
+		Countries    func(childComplexity int) int
+		Followers    func(childComplexity int) int
+		Influencer   func(childComplexity int) int
+		MinGroupSize func(childComplexity int) int
+	}
+
+	AudienceGroup struct {
+		Count func(childComplexity int) int
+		Key   func(childComplexity int) int
 	}
 
 	Campaign struct {
@@ -78,6 +110,7 @@ type ComplexityRoot struct {
 		EndsAt            func(childComplexity int) int
 		FrequencyCap      func(childComplexity int) int
 		ID                func(childComplexity int) int
+		Impressions       func(childComplexity int) int
 		Name              func(childComplexity int) int
 		Partner           func(childComplexity int) int
 		PartnerID         func(childComplexity int) int
@@ -88,6 +121,24 @@ type ComplexityRoot struct {
 		TargetCategories  func(childComplexity int) int
 		TargetInfluencers func(childComplexity int) int
 		TargetTags        func(childComplexity int) int
+	}
+
+	CampaignStats struct {
+		Campaign func(childComplexity int) int
+		Currency func(childComplexity int) int
+		From     func(childComplexity int) int
+		GroupBy  func(childComplexity int) int
+		Groups   func(childComplexity int) int
+		To       func(childComplexity int) int
+		Total    func(childComplexity int) int
+	}
+
+	CampaignStatsGroup struct {
+		AdID         func(childComplexity int) int
+		ContentID    func(childComplexity int) int
+		Day          func(childComplexity int) int
+		InfluencerID func(childComplexity int) int
+		Metrics      func(childComplexity int) int
 	}
 
 	Content struct {
@@ -126,17 +177,27 @@ type ComplexityRoot struct {
 	Conversion struct {
 		AmountMinor     func(childComplexity int) int
 		AvailableAt     func(childComplexity int) int
+		ClickID         func(childComplexity int) int
 		CommissionMinor func(childComplexity int) int
 		CreatedAt       func(childComplexity int) int
 		Currency        func(childComplexity int) int
+		FeeMinor        func(childComplexity int) int
 		ID              func(childComplexity int) int
 		InfluencerID    func(childComplexity int) int
 		LinkID          func(childComplexity int) int
 		OccurredAt      func(childComplexity int) int
 		OrderRef        func(childComplexity int) int
 		PartnerID       func(childComplexity int) int
+		ReversalReason  func(childComplexity int) int
+		ReversedAt      func(childComplexity int) int
 		Status          func(childComplexity int) int
+		TransactionID   func(childComplexity int) int
 		UserID          func(childComplexity int) int
+	}
+
+	CreateApiKeyPayload struct {
+		Key    func(childComplexity int) int
+		Secret func(childComplexity int) int
 	}
 
 	DayCount struct {
@@ -150,6 +211,19 @@ type ComplexityRoot struct {
 		Name      func(childComplexity int) int
 		Status    func(childComplexity int) int
 		StoppedAt func(childComplexity int) int
+		Variants  func(childComplexity int) int
+	}
+
+	ExperimentResults struct {
+		Experiment func(childComplexity int) int
+		From       func(childComplexity int) int
+		To         func(childComplexity int) int
+		Variants   func(childComplexity int) int
+	}
+
+	ExperimentVariant struct {
+		Ranker func(childComplexity int) int
+		Weight func(childComplexity int) int
 	}
 
 	Follow struct {
@@ -170,6 +244,12 @@ type ComplexityRoot struct {
 	FollowEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	ForgetUserPayload struct {
+		FollowsDeleted      func(childComplexity int) int
+		InteractionsDeleted func(childComplexity int) int
+		UserID              func(childComplexity int) int
 	}
 
 	Influencer struct {
@@ -198,6 +278,12 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	InfluencerRecommendation struct {
+		Influencer func(childComplexity int) int
+		Reason     func(childComplexity int) int
+		Score      func(childComplexity int) int
+	}
+
 	InfluencerStats struct {
 		EngagementRate func(childComplexity int) int
 		FollowerGrowth func(childComplexity int) int
@@ -214,17 +300,33 @@ type ComplexityRoot struct {
 		Weight     func(childComplexity int) int
 	}
 
+	Interval struct {
+		High func(childComplexity int) int
+		Low  func(childComplexity int) int
+	}
+
 	KindCount struct {
 		Count func(childComplexity int) int
 		Kind  func(childComplexity int) int
 	}
 
+	Metric struct {
+		Name  func(childComplexity int) int
+		Value func(childComplexity int) int
+	}
+
 	Mutation struct {
+		CreateAPIKey       func(childComplexity int, role apikey.Role, ownerID *pulid.ID, label *string) int
 		CreateContent      func(childComplexity int, input ent.CreateContentInput) int
+		CreateExperiment   func(childComplexity int, name string, variants []*ExperimentVariantInput) int
 		CreateInfluencer   func(childComplexity int, input ent.CreateInfluencerInput) int
 		CreateUser         func(childComplexity int, input ent.CreateUserInput) int
 		Follow             func(childComplexity int, userID pulid.ID, influencerID pulid.ID) int
+		ForgetUser         func(childComplexity int, userID pulid.ID) int
 		RecordInteractions func(childComplexity int, input []*InteractionInput) int
+		RevokeAPIKey       func(childComplexity int, id pulid.ID) int
+		StopExperiment     func(childComplexity int, id pulid.ID) int
+		TrainRanker        func(childComplexity int, name string) int
 		Unfollow           func(childComplexity int, userID pulid.ID, influencerID pulid.ID) int
 		UpdateContent      func(childComplexity int, id pulid.ID, input ent.UpdateContentInput) int
 		UpdateInfluencer   func(childComplexity int, id pulid.ID, input ent.UpdateInfluencerInput) int
@@ -255,8 +357,23 @@ type ComplexityRoot struct {
 		FailureReason func(childComplexity int) int
 		ID            func(childComplexity int) int
 		InfluencerID  func(childComplexity int) int
+		Run           func(childComplexity int) int
+		RunID         func(childComplexity int) int
 		RunKey        func(childComplexity int) int
+		SettledAt     func(childComplexity int) int
 		Status        func(childComplexity int) int
+		TransactionID func(childComplexity int) int
+	}
+
+	PayoutRun struct {
+		Count          func(childComplexity int) int
+		CreatedAt      func(childComplexity int) int
+		Currency       func(childComplexity int) int
+		ID             func(childComplexity int) int
+		IdempotencyKey func(childComplexity int) int
+		MinimumMinor   func(childComplexity int) int
+		Payouts        func(childComplexity int) int
+		TotalMinor     func(childComplexity int) int
 	}
 
 	Product struct {
@@ -269,6 +386,7 @@ type ComplexityRoot struct {
 		Partner    func(childComplexity int) int
 		PartnerID  func(childComplexity int) int
 		PriceMinor func(childComplexity int) int
+		URL        func(childComplexity int) int
 	}
 
 	ProductLink struct {
@@ -284,13 +402,68 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		Contents        func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.ContentOrder, where *ent.ContentWhereInput) int
-		InfluencerStats func(childComplexity int, influencerID pulid.ID, from *time.Time, to *time.Time) int
-		Influencers     func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.InfluencerOrder, where *ent.InfluencerWhereInput) int
-		Node            func(childComplexity int, id pulid.ID) int
-		Nodes           func(childComplexity int, ids []pulid.ID) int
-		UserProfile     func(childComplexity int, userID pulid.ID) int
-		Users           func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.UserOrder, where *ent.UserWhereInput) int
+		CampaignStats          func(childComplexity int, campaignID pulid.ID, from *time.Time, to *time.Time, groupBy []CampaignStatsDimension) int
+		Contents               func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.ContentOrder, where *ent.ContentWhereInput) int
+		ExperimentResults      func(childComplexity int, experimentID pulid.ID) int
+		InfluencerAudience     func(childComplexity int, influencerID pulid.ID) int
+		InfluencerStats        func(childComplexity int, influencerID pulid.ID, from *time.Time, to *time.Time) int
+		Influencers            func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.InfluencerOrder, where *ent.InfluencerWhereInput) int
+		Node                   func(childComplexity int, id pulid.ID) int
+		Nodes                  func(childComplexity int, ids []pulid.ID) int
+		Rankers                func(childComplexity int) int
+		Recommendations        func(childComplexity int, userID pulid.ID, first *int, after *string, ranker *string, surface *FeedSurface, includeConsumed *bool) int
+		RecommendedInfluencers func(childComplexity int, userID pulid.ID, first *int) int
+		SimilarContent         func(childComplexity int, contentID pulid.ID, first *int, ranker *string) int
+		UserProfile            func(childComplexity int, userID pulid.ID) int
+		Users                  func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.UserOrder, where *ent.UserWhereInput) int
+		Viewer                 func(childComplexity int) int
+	}
+
+	Ranker struct {
+		Builtin               func(childComplexity int) int
+		Capabilities          func(childComplexity int) int
+		Description           func(childComplexity int) int
+		LastError             func(childComplexity int) int
+		LastTrainedAt         func(childComplexity int) int
+		Metrics               func(childComplexity int) int
+		ModelVersion          func(childComplexity int) int
+		Name                  func(childComplexity int) int
+		Params                func(childComplexity int) int
+		Restarts              func(childComplexity int) int
+		Status                func(childComplexity int) int
+		TrainedOnInteractions func(childComplexity int) int
+		Version               func(childComplexity int) int
+	}
+
+	RankerParam struct {
+		Default     func(childComplexity int) int
+		Description func(childComplexity int) int
+		Kind        func(childComplexity int) int
+		Max         func(childComplexity int) int
+		Min         func(childComplexity int) int
+		Name        func(childComplexity int) int
+	}
+
+	RecommendationConnection struct {
+		Edges          func(childComplexity int) int
+		Fallback       func(childComplexity int) int
+		FallbackReason func(childComplexity int) int
+		PageInfo       func(childComplexity int) int
+		Ranker         func(childComplexity int) int
+		TotalCount     func(childComplexity int) int
+	}
+
+	RecommendationEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+		Ranker func(childComplexity int) int
+		Reason func(childComplexity int) int
+		Score  func(childComplexity int) int
+	}
+
+	RecommendationPageInfo struct {
+		EndCursor   func(childComplexity int) int
+		HasNextPage func(childComplexity int) int
 	}
 
 	RecordInteractionsPayload struct {
@@ -303,6 +476,13 @@ type ComplexityRoot struct {
 		Code    func(childComplexity int) int
 		Index   func(childComplexity int) int
 		Message func(childComplexity int) int
+	}
+
+	SponsoredContent struct {
+		Ad       func(childComplexity int) int
+		ClickURL func(childComplexity int) int
+		ID       func(childComplexity int) int
+		Label    func(childComplexity int) int
 	}
 
 	TagWeight struct {
@@ -321,6 +501,17 @@ type ComplexityRoot struct {
 		Message        func(childComplexity int) int
 		TransactionID  func(childComplexity int) int
 		UserID         func(childComplexity int) int
+	}
+
+	TrainReport struct {
+		DurationMs   func(childComplexity int) int
+		Interactions func(childComplexity int) int
+		Items        func(childComplexity int) int
+		Metrics      func(childComplexity int) int
+		ModelVersion func(childComplexity int) int
+		Ranker       func(childComplexity int) int
+		TrainedAt    func(childComplexity int) int
+		Users        func(childComplexity int) int
 	}
 
 	User struct {
@@ -353,6 +544,33 @@ type ComplexityRoot struct {
 		TopInfluencers   func(childComplexity int) int
 		User             func(childComplexity int) int
 	}
+
+	VariantResults struct {
+		Clicks         func(childComplexity int) int
+		Conversions    func(childComplexity int) int
+		Ctr            func(childComplexity int) int
+		CtrInterval    func(childComplexity int) int
+		CtrPValue      func(childComplexity int) int
+		Cvr            func(childComplexity int) int
+		CvrInterval    func(childComplexity int) int
+		Impressions    func(childComplexity int) int
+		Ranker         func(childComplexity int) int
+		RevenuePerUser func(childComplexity int) int
+		Users          func(childComplexity int) int
+		Weight         func(childComplexity int) int
+	}
+
+	VariantRevenue struct {
+		Currency     func(childComplexity int) int
+		PerUserMinor func(childComplexity int) int
+		TotalMinor   func(childComplexity int) int
+	}
+
+	Viewer struct {
+		Key     func(childComplexity int) int
+		OwnerID func(childComplexity int) int
+		Role    func(childComplexity int) int
+	}
 }
 
 // endregion ***************************** api!.gotpl *****************************
@@ -369,6 +587,12 @@ type MutationResolver interface {
 	Follow(ctx context.Context, userID pulid.ID, influencerID pulid.ID) (*ent.Follow, error)
 	Unfollow(ctx context.Context, userID pulid.ID, influencerID pulid.ID) (bool, error)
 	RecordInteractions(ctx context.Context, input []*InteractionInput) (*RecordInteractionsPayload, error)
+	CreateAPIKey(ctx context.Context, role apikey.Role, ownerID *pulid.ID, label *string) (*CreateAPIKeyPayload, error)
+	RevokeAPIKey(ctx context.Context, id pulid.ID) (*ent.APIKey, error)
+	ForgetUser(ctx context.Context, userID pulid.ID) (*ForgetUserPayload, error)
+	CreateExperiment(ctx context.Context, name string, variants []*ExperimentVariantInput) (*ent.Experiment, error)
+	StopExperiment(ctx context.Context, id pulid.ID) (*ent.Experiment, error)
+	TrainRanker(ctx context.Context, name string) (*TrainReport, error)
 }
 type QueryResolver interface {
 	Node(ctx context.Context, id pulid.ID) (ent.Noder, error)
@@ -376,6 +600,14 @@ type QueryResolver interface {
 	Contents(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.ContentOrder, where *ent.ContentWhereInput) (*ent.ContentConnection, error)
 	Influencers(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.InfluencerOrder, where *ent.InfluencerWhereInput) (*ent.InfluencerConnection, error)
 	Users(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.UserOrder, where *ent.UserWhereInput) (*ent.UserConnection, error)
+	CampaignStats(ctx context.Context, campaignID pulid.ID, from *time.Time, to *time.Time, groupBy []CampaignStatsDimension) (*CampaignStats, error)
+	InfluencerAudience(ctx context.Context, influencerID pulid.ID) (*Audience, error)
+	Viewer(ctx context.Context) (*Viewer, error)
+	ExperimentResults(ctx context.Context, experimentID pulid.ID) (*ExperimentResults, error)
+	Recommendations(ctx context.Context, userID pulid.ID, first *int, after *string, ranker *string, surface *FeedSurface, includeConsumed *bool) (*RecommendationConnection, error)
+	SimilarContent(ctx context.Context, contentID pulid.ID, first *int, ranker *string) (*RecommendationConnection, error)
+	RecommendedInfluencers(ctx context.Context, userID pulid.ID, first *int) ([]*InfluencerRecommendation, error)
+	Rankers(ctx context.Context) ([]*Ranker, error)
 	UserProfile(ctx context.Context, userID pulid.ID) (*UserProfile, error)
 	InfluencerStats(ctx context.Context, influencerID pulid.ID, from *time.Time, to *time.Time) (*InfluencerStats, error)
 }
@@ -453,6 +685,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Ad.CampaignID(childComplexity), true
+	case "Ad.clicks":
+		if e.ComplexityRoot.Ad.Clicks == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ad.Clicks(childComplexity), true
+	case "Ad.conversions":
+		if e.ComplexityRoot.Ad.Conversions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ad.Conversions(childComplexity), true
 	case "Ad.createdAt":
 		if e.ComplexityRoot.Ad.CreatedAt == nil {
 			break
@@ -465,6 +709,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Ad.ID(childComplexity), true
+	case "Ad.impressions":
+		if e.ComplexityRoot.Ad.Impressions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ad.Impressions(childComplexity), true
 	case "Ad.status":
 		if e.ComplexityRoot.Ad.Status == nil {
 			break
@@ -483,6 +733,117 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Ad.Title(childComplexity), true
+
+	case "AdMetrics.clicks":
+		if e.ComplexityRoot.AdMetrics.Clicks == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AdMetrics.Clicks(childComplexity), true
+	case "AdMetrics.conversions":
+		if e.ComplexityRoot.AdMetrics.Conversions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AdMetrics.Conversions(childComplexity), true
+	case "AdMetrics.cpaMinor":
+		if e.ComplexityRoot.AdMetrics.CpaMinor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AdMetrics.CpaMinor(childComplexity), true
+	case "AdMetrics.cpcMinor":
+		if e.ComplexityRoot.AdMetrics.CpcMinor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AdMetrics.CpcMinor(childComplexity), true
+	case "AdMetrics.cpmMinor":
+		if e.ComplexityRoot.AdMetrics.CpmMinor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AdMetrics.CpmMinor(childComplexity), true
+	case "AdMetrics.ctr":
+		if e.ComplexityRoot.AdMetrics.Ctr == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AdMetrics.Ctr(childComplexity), true
+	case "AdMetrics.cvr":
+		if e.ComplexityRoot.AdMetrics.Cvr == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AdMetrics.Cvr(childComplexity), true
+	case "AdMetrics.impressions":
+		if e.ComplexityRoot.AdMetrics.Impressions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AdMetrics.Impressions(childComplexity), true
+	case "AdMetrics.revenueMinor":
+		if e.ComplexityRoot.AdMetrics.RevenueMinor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AdMetrics.RevenueMinor(childComplexity), true
+	case "AdMetrics.roas":
+		if e.ComplexityRoot.AdMetrics.Roas == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AdMetrics.Roas(childComplexity), true
+	case "AdMetrics.spendMinor":
+		if e.ComplexityRoot.AdMetrics.SpendMinor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AdMetrics.SpendMinor(childComplexity), true
+
+	case "Audience.ageBrackets":
+		if e.ComplexityRoot.Audience.AgeBrackets == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Audience.AgeBrackets(childComplexity), true
+	case "Audience.countries":
+		if e.ComplexityRoot.Audience.Countries == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Audience.Countries(childComplexity), true
+	case "Audience.followers":
+		if e.ComplexityRoot.Audience.Followers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Audience.Followers(childComplexity), true
+	case "Audience.influencer":
+		if e.ComplexityRoot.Audience.Influencer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Audience.Influencer(childComplexity), true
+	case "Audience.minGroupSize":
+		if e.ComplexityRoot.Audience.MinGroupSize == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Audience.MinGroupSize(childComplexity), true
+
+	case "AudienceGroup.count":
+		if e.ComplexityRoot.AudienceGroup.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AudienceGroup.Count(childComplexity), true
+	case "AudienceGroup.key":
+		if e.ComplexityRoot.AudienceGroup.Key == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AudienceGroup.Key(childComplexity), true
 
 	case "Campaign.ads":
 		if e.ComplexityRoot.Campaign.Ads == nil {
@@ -532,6 +893,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Campaign.ID(childComplexity), true
+	case "Campaign.impressions":
+		if e.ComplexityRoot.Campaign.Impressions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Campaign.Impressions(childComplexity), true
 	case "Campaign.name":
 		if e.ComplexityRoot.Campaign.Name == nil {
 			break
@@ -592,6 +959,80 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Campaign.TargetTags(childComplexity), true
+
+	case "CampaignStats.campaign":
+		if e.ComplexityRoot.CampaignStats.Campaign == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignStats.Campaign(childComplexity), true
+	case "CampaignStats.currency":
+		if e.ComplexityRoot.CampaignStats.Currency == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignStats.Currency(childComplexity), true
+	case "CampaignStats.from":
+		if e.ComplexityRoot.CampaignStats.From == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignStats.From(childComplexity), true
+	case "CampaignStats.groupBy":
+		if e.ComplexityRoot.CampaignStats.GroupBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignStats.GroupBy(childComplexity), true
+	case "CampaignStats.groups":
+		if e.ComplexityRoot.CampaignStats.Groups == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignStats.Groups(childComplexity), true
+	case "CampaignStats.to":
+		if e.ComplexityRoot.CampaignStats.To == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignStats.To(childComplexity), true
+	case "CampaignStats.total":
+		if e.ComplexityRoot.CampaignStats.Total == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignStats.Total(childComplexity), true
+
+	case "CampaignStatsGroup.adId":
+		if e.ComplexityRoot.CampaignStatsGroup.AdID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignStatsGroup.AdID(childComplexity), true
+	case "CampaignStatsGroup.contentId":
+		if e.ComplexityRoot.CampaignStatsGroup.ContentID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignStatsGroup.ContentID(childComplexity), true
+	case "CampaignStatsGroup.day":
+		if e.ComplexityRoot.CampaignStatsGroup.Day == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignStatsGroup.Day(childComplexity), true
+	case "CampaignStatsGroup.influencerId":
+		if e.ComplexityRoot.CampaignStatsGroup.InfluencerID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignStatsGroup.InfluencerID(childComplexity), true
+	case "CampaignStatsGroup.metrics":
+		if e.ComplexityRoot.CampaignStatsGroup.Metrics == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignStatsGroup.Metrics(childComplexity), true
 
 	case "Content.body":
 		if e.ComplexityRoot.Content.Body == nil {
@@ -735,6 +1176,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Conversion.AvailableAt(childComplexity), true
+	case "Conversion.clickID":
+		if e.ComplexityRoot.Conversion.ClickID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Conversion.ClickID(childComplexity), true
 	case "Conversion.commissionMinor":
 		if e.ComplexityRoot.Conversion.CommissionMinor == nil {
 			break
@@ -753,6 +1200,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Conversion.Currency(childComplexity), true
+	case "Conversion.feeMinor":
+		if e.ComplexityRoot.Conversion.FeeMinor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Conversion.FeeMinor(childComplexity), true
 	case "Conversion.id":
 		if e.ComplexityRoot.Conversion.ID == nil {
 			break
@@ -789,18 +1242,49 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Conversion.PartnerID(childComplexity), true
+	case "Conversion.reversalReason":
+		if e.ComplexityRoot.Conversion.ReversalReason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Conversion.ReversalReason(childComplexity), true
+	case "Conversion.reversedAt":
+		if e.ComplexityRoot.Conversion.ReversedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Conversion.ReversedAt(childComplexity), true
 	case "Conversion.status":
 		if e.ComplexityRoot.Conversion.Status == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Conversion.Status(childComplexity), true
+	case "Conversion.transactionID":
+		if e.ComplexityRoot.Conversion.TransactionID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Conversion.TransactionID(childComplexity), true
 	case "Conversion.userID":
 		if e.ComplexityRoot.Conversion.UserID == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Conversion.UserID(childComplexity), true
+
+	case "CreateApiKeyPayload.key":
+		if e.ComplexityRoot.CreateApiKeyPayload.Key == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreateApiKeyPayload.Key(childComplexity), true
+	case "CreateApiKeyPayload.secret":
+		if e.ComplexityRoot.CreateApiKeyPayload.Secret == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreateApiKeyPayload.Secret(childComplexity), true
 
 	case "DayCount.count":
 		if e.ComplexityRoot.DayCount.Count == nil {
@@ -845,6 +1329,50 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Experiment.StoppedAt(childComplexity), true
+	case "Experiment.variants":
+		if e.ComplexityRoot.Experiment.Variants == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Experiment.Variants(childComplexity), true
+
+	case "ExperimentResults.experiment":
+		if e.ComplexityRoot.ExperimentResults.Experiment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExperimentResults.Experiment(childComplexity), true
+	case "ExperimentResults.from":
+		if e.ComplexityRoot.ExperimentResults.From == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExperimentResults.From(childComplexity), true
+	case "ExperimentResults.to":
+		if e.ComplexityRoot.ExperimentResults.To == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExperimentResults.To(childComplexity), true
+	case "ExperimentResults.variants":
+		if e.ComplexityRoot.ExperimentResults.Variants == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExperimentResults.Variants(childComplexity), true
+
+	case "ExperimentVariant.ranker":
+		if e.ComplexityRoot.ExperimentVariant.Ranker == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExperimentVariant.Ranker(childComplexity), true
+	case "ExperimentVariant.weight":
+		if e.ComplexityRoot.ExperimentVariant.Weight == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExperimentVariant.Weight(childComplexity), true
 
 	case "Follow.createdAt":
 		if e.ComplexityRoot.Follow.CreatedAt == nil {
@@ -914,6 +1442,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.FollowEdge.Node(childComplexity), true
+
+	case "ForgetUserPayload.followsDeleted":
+		if e.ComplexityRoot.ForgetUserPayload.FollowsDeleted == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ForgetUserPayload.FollowsDeleted(childComplexity), true
+	case "ForgetUserPayload.interactionsDeleted":
+		if e.ComplexityRoot.ForgetUserPayload.InteractionsDeleted == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ForgetUserPayload.InteractionsDeleted(childComplexity), true
+	case "ForgetUserPayload.userId":
+		if e.ComplexityRoot.ForgetUserPayload.UserID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ForgetUserPayload.UserID(childComplexity), true
 
 	case "Influencer.bio":
 		if e.ComplexityRoot.Influencer.Bio == nil {
@@ -1035,6 +1582,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.InfluencerEdge.Node(childComplexity), true
 
+	case "InfluencerRecommendation.influencer":
+		if e.ComplexityRoot.InfluencerRecommendation.Influencer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InfluencerRecommendation.Influencer(childComplexity), true
+	case "InfluencerRecommendation.reason":
+		if e.ComplexityRoot.InfluencerRecommendation.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InfluencerRecommendation.Reason(childComplexity), true
+	case "InfluencerRecommendation.score":
+		if e.ComplexityRoot.InfluencerRecommendation.Score == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InfluencerRecommendation.Score(childComplexity), true
+
 	case "InfluencerStats.engagementRate":
 		if e.ComplexityRoot.InfluencerStats.EngagementRate == nil {
 			break
@@ -1097,6 +1663,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.InfluencerWeight.Weight(childComplexity), true
 
+	case "Interval.high":
+		if e.ComplexityRoot.Interval.High == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Interval.High(childComplexity), true
+	case "Interval.low":
+		if e.ComplexityRoot.Interval.Low == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Interval.Low(childComplexity), true
+
 	case "KindCount.count":
 		if e.ComplexityRoot.KindCount.Count == nil {
 			break
@@ -1110,6 +1689,30 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.KindCount.Kind(childComplexity), true
 
+	case "Metric.name":
+		if e.ComplexityRoot.Metric.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Metric.Name(childComplexity), true
+	case "Metric.value":
+		if e.ComplexityRoot.Metric.Value == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Metric.Value(childComplexity), true
+
+	case "Mutation.createApiKey":
+		if e.ComplexityRoot.Mutation.CreateAPIKey == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createApiKey_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateAPIKey(childComplexity, args["role"].(apikey.Role), args["ownerId"].(*pulid.ID), args["label"].(*string)), true
 	case "Mutation.createContent":
 		if e.ComplexityRoot.Mutation.CreateContent == nil {
 			break
@@ -1121,6 +1724,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateContent(childComplexity, args["input"].(ent.CreateContentInput)), true
+	case "Mutation.createExperiment":
+		if e.ComplexityRoot.Mutation.CreateExperiment == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createExperiment_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateExperiment(childComplexity, args["name"].(string), args["variants"].([]*ExperimentVariantInput)), true
 	case "Mutation.createInfluencer":
 		if e.ComplexityRoot.Mutation.CreateInfluencer == nil {
 			break
@@ -1154,6 +1768,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.Follow(childComplexity, args["userId"].(pulid.ID), args["influencerId"].(pulid.ID)), true
+	case "Mutation.forgetUser":
+		if e.ComplexityRoot.Mutation.ForgetUser == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_forgetUser_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ForgetUser(childComplexity, args["userId"].(pulid.ID)), true
 	case "Mutation.recordInteractions":
 		if e.ComplexityRoot.Mutation.RecordInteractions == nil {
 			break
@@ -1165,6 +1790,39 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RecordInteractions(childComplexity, args["input"].([]*InteractionInput)), true
+	case "Mutation.revokeApiKey":
+		if e.ComplexityRoot.Mutation.RevokeAPIKey == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_revokeApiKey_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RevokeAPIKey(childComplexity, args["id"].(pulid.ID)), true
+	case "Mutation.stopExperiment":
+		if e.ComplexityRoot.Mutation.StopExperiment == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_stopExperiment_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.StopExperiment(childComplexity, args["id"].(pulid.ID)), true
+	case "Mutation.trainRanker":
+		if e.ComplexityRoot.Mutation.TrainRanker == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_trainRanker_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.TrainRanker(childComplexity, args["name"].(string)), true
 	case "Mutation.unfollow":
 		if e.ComplexityRoot.Mutation.Unfollow == nil {
 			break
@@ -1314,18 +1972,91 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Payout.InfluencerID(childComplexity), true
+	case "Payout.run":
+		if e.ComplexityRoot.Payout.Run == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Payout.Run(childComplexity), true
+	case "Payout.runID":
+		if e.ComplexityRoot.Payout.RunID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Payout.RunID(childComplexity), true
 	case "Payout.runKey":
 		if e.ComplexityRoot.Payout.RunKey == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Payout.RunKey(childComplexity), true
+	case "Payout.settledAt":
+		if e.ComplexityRoot.Payout.SettledAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Payout.SettledAt(childComplexity), true
 	case "Payout.status":
 		if e.ComplexityRoot.Payout.Status == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Payout.Status(childComplexity), true
+	case "Payout.transactionID":
+		if e.ComplexityRoot.Payout.TransactionID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Payout.TransactionID(childComplexity), true
+
+	case "PayoutRun.count":
+		if e.ComplexityRoot.PayoutRun.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PayoutRun.Count(childComplexity), true
+	case "PayoutRun.createdAt":
+		if e.ComplexityRoot.PayoutRun.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PayoutRun.CreatedAt(childComplexity), true
+	case "PayoutRun.currency":
+		if e.ComplexityRoot.PayoutRun.Currency == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PayoutRun.Currency(childComplexity), true
+	case "PayoutRun.id":
+		if e.ComplexityRoot.PayoutRun.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PayoutRun.ID(childComplexity), true
+	case "PayoutRun.idempotencyKey":
+		if e.ComplexityRoot.PayoutRun.IdempotencyKey == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PayoutRun.IdempotencyKey(childComplexity), true
+	case "PayoutRun.minimumMinor":
+		if e.ComplexityRoot.PayoutRun.MinimumMinor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PayoutRun.MinimumMinor(childComplexity), true
+	case "PayoutRun.payouts":
+		if e.ComplexityRoot.PayoutRun.Payouts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PayoutRun.Payouts(childComplexity), true
+	case "PayoutRun.totalMinor":
+		if e.ComplexityRoot.PayoutRun.TotalMinor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PayoutRun.TotalMinor(childComplexity), true
 
 	case "Product.category":
 		if e.ComplexityRoot.Product.Category == nil {
@@ -1381,6 +2112,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Product.PriceMinor(childComplexity), true
+	case "Product.url":
+		if e.ComplexityRoot.Product.URL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Product.URL(childComplexity), true
 
 	case "ProductLink.attributionDays":
 		if e.ComplexityRoot.ProductLink.AttributionDays == nil {
@@ -1437,6 +2174,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ProductLink.ProductID(childComplexity), true
 
+	case "Query.campaignStats":
+		if e.ComplexityRoot.Query.CampaignStats == nil {
+			break
+		}
+
+		args, err := ec.field_Query_campaignStats_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.CampaignStats(childComplexity, args["campaignId"].(pulid.ID), args["from"].(*time.Time), args["to"].(*time.Time), args["groupBy"].([]CampaignStatsDimension)), true
 	case "Query.contents":
 		if e.ComplexityRoot.Query.Contents == nil {
 			break
@@ -1448,6 +2196,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Contents(childComplexity, args["after"].(*entgql.Cursor[pulid.ID]), args["first"].(*int), args["before"].(*entgql.Cursor[pulid.ID]), args["last"].(*int), args["orderBy"].(*ent.ContentOrder), args["where"].(*ent.ContentWhereInput)), true
+	case "Query.experimentResults":
+		if e.ComplexityRoot.Query.ExperimentResults == nil {
+			break
+		}
+
+		args, err := ec.field_Query_experimentResults_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ExperimentResults(childComplexity, args["experimentId"].(pulid.ID)), true
+	case "Query.influencerAudience":
+		if e.ComplexityRoot.Query.InfluencerAudience == nil {
+			break
+		}
+
+		args, err := ec.field_Query_influencerAudience_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.InfluencerAudience(childComplexity, args["influencerId"].(pulid.ID)), true
 	case "Query.influencerStats":
 		if e.ComplexityRoot.Query.InfluencerStats == nil {
 			break
@@ -1493,6 +2263,45 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Nodes(childComplexity, args["ids"].([]pulid.ID)), true
+	case "Query.rankers":
+		if e.ComplexityRoot.Query.Rankers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.Rankers(childComplexity), true
+	case "Query.recommendations":
+		if e.ComplexityRoot.Query.Recommendations == nil {
+			break
+		}
+
+		args, err := ec.field_Query_recommendations_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Recommendations(childComplexity, args["userId"].(pulid.ID), args["first"].(*int), args["after"].(*string), args["ranker"].(*string), args["surface"].(*FeedSurface), args["includeConsumed"].(*bool)), true
+	case "Query.recommendedInfluencers":
+		if e.ComplexityRoot.Query.RecommendedInfluencers == nil {
+			break
+		}
+
+		args, err := ec.field_Query_recommendedInfluencers_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.RecommendedInfluencers(childComplexity, args["userId"].(pulid.ID), args["first"].(*int)), true
+	case "Query.similarContent":
+		if e.ComplexityRoot.Query.SimilarContent == nil {
+			break
+		}
+
+		args, err := ec.field_Query_similarContent_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.SimilarContent(childComplexity, args["contentId"].(pulid.ID), args["first"].(*int), args["ranker"].(*string)), true
 	case "Query.userProfile":
 		if e.ComplexityRoot.Query.UserProfile == nil {
 			break
@@ -1515,6 +2324,209 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Users(childComplexity, args["after"].(*entgql.Cursor[pulid.ID]), args["first"].(*int), args["before"].(*entgql.Cursor[pulid.ID]), args["last"].(*int), args["orderBy"].(*ent.UserOrder), args["where"].(*ent.UserWhereInput)), true
+	case "Query.viewer":
+		if e.ComplexityRoot.Query.Viewer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.Viewer(childComplexity), true
+
+	case "Ranker.builtin":
+		if e.ComplexityRoot.Ranker.Builtin == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ranker.Builtin(childComplexity), true
+	case "Ranker.capabilities":
+		if e.ComplexityRoot.Ranker.Capabilities == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ranker.Capabilities(childComplexity), true
+	case "Ranker.description":
+		if e.ComplexityRoot.Ranker.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ranker.Description(childComplexity), true
+	case "Ranker.lastError":
+		if e.ComplexityRoot.Ranker.LastError == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ranker.LastError(childComplexity), true
+	case "Ranker.lastTrainedAt":
+		if e.ComplexityRoot.Ranker.LastTrainedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ranker.LastTrainedAt(childComplexity), true
+	case "Ranker.metrics":
+		if e.ComplexityRoot.Ranker.Metrics == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ranker.Metrics(childComplexity), true
+	case "Ranker.modelVersion":
+		if e.ComplexityRoot.Ranker.ModelVersion == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ranker.ModelVersion(childComplexity), true
+	case "Ranker.name":
+		if e.ComplexityRoot.Ranker.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ranker.Name(childComplexity), true
+	case "Ranker.params":
+		if e.ComplexityRoot.Ranker.Params == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ranker.Params(childComplexity), true
+	case "Ranker.restarts":
+		if e.ComplexityRoot.Ranker.Restarts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ranker.Restarts(childComplexity), true
+	case "Ranker.status":
+		if e.ComplexityRoot.Ranker.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ranker.Status(childComplexity), true
+	case "Ranker.trainedOnInteractions":
+		if e.ComplexityRoot.Ranker.TrainedOnInteractions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ranker.TrainedOnInteractions(childComplexity), true
+	case "Ranker.version":
+		if e.ComplexityRoot.Ranker.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ranker.Version(childComplexity), true
+
+	case "RankerParam.default":
+		if e.ComplexityRoot.RankerParam.Default == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RankerParam.Default(childComplexity), true
+	case "RankerParam.description":
+		if e.ComplexityRoot.RankerParam.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RankerParam.Description(childComplexity), true
+	case "RankerParam.kind":
+		if e.ComplexityRoot.RankerParam.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RankerParam.Kind(childComplexity), true
+	case "RankerParam.max":
+		if e.ComplexityRoot.RankerParam.Max == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RankerParam.Max(childComplexity), true
+	case "RankerParam.min":
+		if e.ComplexityRoot.RankerParam.Min == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RankerParam.Min(childComplexity), true
+	case "RankerParam.name":
+		if e.ComplexityRoot.RankerParam.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RankerParam.Name(childComplexity), true
+
+	case "RecommendationConnection.edges":
+		if e.ComplexityRoot.RecommendationConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecommendationConnection.Edges(childComplexity), true
+	case "RecommendationConnection.fallback":
+		if e.ComplexityRoot.RecommendationConnection.Fallback == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecommendationConnection.Fallback(childComplexity), true
+	case "RecommendationConnection.fallbackReason":
+		if e.ComplexityRoot.RecommendationConnection.FallbackReason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecommendationConnection.FallbackReason(childComplexity), true
+	case "RecommendationConnection.pageInfo":
+		if e.ComplexityRoot.RecommendationConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecommendationConnection.PageInfo(childComplexity), true
+	case "RecommendationConnection.ranker":
+		if e.ComplexityRoot.RecommendationConnection.Ranker == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecommendationConnection.Ranker(childComplexity), true
+	case "RecommendationConnection.totalCount":
+		if e.ComplexityRoot.RecommendationConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecommendationConnection.TotalCount(childComplexity), true
+
+	case "RecommendationEdge.cursor":
+		if e.ComplexityRoot.RecommendationEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecommendationEdge.Cursor(childComplexity), true
+	case "RecommendationEdge.node":
+		if e.ComplexityRoot.RecommendationEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecommendationEdge.Node(childComplexity), true
+	case "RecommendationEdge.ranker":
+		if e.ComplexityRoot.RecommendationEdge.Ranker == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecommendationEdge.Ranker(childComplexity), true
+	case "RecommendationEdge.reason":
+		if e.ComplexityRoot.RecommendationEdge.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecommendationEdge.Reason(childComplexity), true
+	case "RecommendationEdge.score":
+		if e.ComplexityRoot.RecommendationEdge.Score == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecommendationEdge.Score(childComplexity), true
+
+	case "RecommendationPageInfo.endCursor":
+		if e.ComplexityRoot.RecommendationPageInfo.EndCursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecommendationPageInfo.EndCursor(childComplexity), true
+	case "RecommendationPageInfo.hasNextPage":
+		if e.ComplexityRoot.RecommendationPageInfo.HasNextPage == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecommendationPageInfo.HasNextPage(childComplexity), true
 
 	case "RecordInteractionsPayload.accepted":
 		if e.ComplexityRoot.RecordInteractionsPayload.Accepted == nil {
@@ -1553,6 +2565,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RejectedItem.Message(childComplexity), true
+
+	case "SponsoredContent.ad":
+		if e.ComplexityRoot.SponsoredContent.Ad == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SponsoredContent.Ad(childComplexity), true
+	case "SponsoredContent.clickUrl":
+		if e.ComplexityRoot.SponsoredContent.ClickURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SponsoredContent.ClickURL(childComplexity), true
+	case "SponsoredContent.id":
+		if e.ComplexityRoot.SponsoredContent.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SponsoredContent.ID(childComplexity), true
+	case "SponsoredContent.label":
+		if e.ComplexityRoot.SponsoredContent.Label == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SponsoredContent.Label(childComplexity), true
 
 	case "TagWeight.tag":
 		if e.ComplexityRoot.TagWeight.Tag == nil {
@@ -1627,6 +2664,55 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Tip.UserID(childComplexity), true
+
+	case "TrainReport.durationMs":
+		if e.ComplexityRoot.TrainReport.DurationMs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TrainReport.DurationMs(childComplexity), true
+	case "TrainReport.interactions":
+		if e.ComplexityRoot.TrainReport.Interactions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TrainReport.Interactions(childComplexity), true
+	case "TrainReport.items":
+		if e.ComplexityRoot.TrainReport.Items == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TrainReport.Items(childComplexity), true
+	case "TrainReport.metrics":
+		if e.ComplexityRoot.TrainReport.Metrics == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TrainReport.Metrics(childComplexity), true
+	case "TrainReport.modelVersion":
+		if e.ComplexityRoot.TrainReport.ModelVersion == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TrainReport.ModelVersion(childComplexity), true
+	case "TrainReport.ranker":
+		if e.ComplexityRoot.TrainReport.Ranker == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TrainReport.Ranker(childComplexity), true
+	case "TrainReport.trainedAt":
+		if e.ComplexityRoot.TrainReport.TrainedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TrainReport.TrainedAt(childComplexity), true
+	case "TrainReport.users":
+		if e.ComplexityRoot.TrainReport.Users == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TrainReport.Users(childComplexity), true
 
 	case "User.ageBracket":
 		if e.ComplexityRoot.User.AgeBracket == nil {
@@ -1756,6 +2842,117 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.UserProfile.User(childComplexity), true
 
+	case "VariantResults.clicks":
+		if e.ComplexityRoot.VariantResults.Clicks == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VariantResults.Clicks(childComplexity), true
+	case "VariantResults.conversions":
+		if e.ComplexityRoot.VariantResults.Conversions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VariantResults.Conversions(childComplexity), true
+	case "VariantResults.ctr":
+		if e.ComplexityRoot.VariantResults.Ctr == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VariantResults.Ctr(childComplexity), true
+	case "VariantResults.ctrInterval":
+		if e.ComplexityRoot.VariantResults.CtrInterval == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VariantResults.CtrInterval(childComplexity), true
+	case "VariantResults.ctrPValue":
+		if e.ComplexityRoot.VariantResults.CtrPValue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VariantResults.CtrPValue(childComplexity), true
+	case "VariantResults.cvr":
+		if e.ComplexityRoot.VariantResults.Cvr == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VariantResults.Cvr(childComplexity), true
+	case "VariantResults.cvrInterval":
+		if e.ComplexityRoot.VariantResults.CvrInterval == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VariantResults.CvrInterval(childComplexity), true
+	case "VariantResults.impressions":
+		if e.ComplexityRoot.VariantResults.Impressions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VariantResults.Impressions(childComplexity), true
+	case "VariantResults.ranker":
+		if e.ComplexityRoot.VariantResults.Ranker == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VariantResults.Ranker(childComplexity), true
+	case "VariantResults.revenuePerUser":
+		if e.ComplexityRoot.VariantResults.RevenuePerUser == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VariantResults.RevenuePerUser(childComplexity), true
+	case "VariantResults.users":
+		if e.ComplexityRoot.VariantResults.Users == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VariantResults.Users(childComplexity), true
+	case "VariantResults.weight":
+		if e.ComplexityRoot.VariantResults.Weight == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VariantResults.Weight(childComplexity), true
+
+	case "VariantRevenue.currency":
+		if e.ComplexityRoot.VariantRevenue.Currency == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VariantRevenue.Currency(childComplexity), true
+	case "VariantRevenue.perUserMinor":
+		if e.ComplexityRoot.VariantRevenue.PerUserMinor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VariantRevenue.PerUserMinor(childComplexity), true
+	case "VariantRevenue.totalMinor":
+		if e.ComplexityRoot.VariantRevenue.TotalMinor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VariantRevenue.TotalMinor(childComplexity), true
+
+	case "Viewer.key":
+		if e.ComplexityRoot.Viewer.Key == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Viewer.Key(childComplexity), true
+	case "Viewer.ownerId":
+		if e.ComplexityRoot.Viewer.OwnerID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Viewer.OwnerID(childComplexity), true
+	case "Viewer.role":
+		if e.ComplexityRoot.Viewer.Role == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Viewer.Role(childComplexity), true
+
 	}
 	return 0, false
 }
@@ -1779,6 +2976,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CreateInfluencerInput", ec.unmarshalInputCreateInfluencerInput),
 			graphql.NewInputUnmarshaler("CreateUserInput", ec.unmarshalInputCreateUserInput),
 			graphql.NewInputUnmarshaler("ExperimentOrder", ec.unmarshalInputExperimentOrder),
+			graphql.NewInputUnmarshaler("ExperimentVariantInput", ec.unmarshalInputExperimentVariantInput),
 			graphql.NewInputUnmarshaler("ExperimentWhereInput", ec.unmarshalInputExperimentWhereInput),
 			graphql.NewInputUnmarshaler("FollowWhereInput", ec.unmarshalInputFollowWhereInput),
 			graphql.NewInputUnmarshaler("InfluencerOrder", ec.unmarshalInputInfluencerOrder),
@@ -1787,6 +2985,8 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("PartnerOrder", ec.unmarshalInputPartnerOrder),
 			graphql.NewInputUnmarshaler("PartnerWhereInput", ec.unmarshalInputPartnerWhereInput),
 			graphql.NewInputUnmarshaler("PayoutOrder", ec.unmarshalInputPayoutOrder),
+			graphql.NewInputUnmarshaler("PayoutRunOrder", ec.unmarshalInputPayoutRunOrder),
+			graphql.NewInputUnmarshaler("PayoutRunWhereInput", ec.unmarshalInputPayoutRunWhereInput),
 			graphql.NewInputUnmarshaler("PayoutWhereInput", ec.unmarshalInputPayoutWhereInput),
 			graphql.NewInputUnmarshaler("ProductLinkOrder", ec.unmarshalInputProductLinkOrder),
 			graphql.NewInputUnmarshaler("ProductLinkWhereInput", ec.unmarshalInputProductLinkWhereInput),
@@ -1874,7 +3074,7 @@ func newExecutionContext(
 	}
 }
 
-//go:embed "ent.graphqls" "schema.graphqls"
+//go:embed "access.graphqls" "ent.graphqls" "experiment.graphqls" "feed.graphqls" "schema.graphqls"
 var sourcesFS embed.FS
 
 func sourceData(filename string) string {
@@ -1886,7 +3086,10 @@ func sourceData(filename string) string {
 }
 
 var sources = []*ast.Source{
+	{Name: "access.graphqls", Input: sourceData("access.graphqls"), BuiltIn: false},
 	{Name: "ent.graphqls", Input: sourceData("ent.graphqls"), BuiltIn: false},
+	{Name: "experiment.graphqls", Input: sourceData("experiment.graphqls"), BuiltIn: false},
+	{Name: "feed.graphqls", Input: sourceData("feed.graphqls"), BuiltIn: false},
 	{Name: "schema.graphqls", Input: sourceData("schema.graphqls"), BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -1894,6 +3097,24 @@ var parsedSchema = gqlparser.MustLoadSchema(sources...)
 // childFields_* functions provide shared child field context lookups.
 // Each function is generated once per unique object type, deduplicating the
 // switch statements that were previously inlined in every fieldContext_* function.
+
+func (ec *executionContext) childFields_APIKey(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_APIKey_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_APIKey_createdAt(ctx, field)
+	case "role":
+		return ec.fieldContext_APIKey_role(ctx, field)
+	case "ownerID":
+		return ec.fieldContext_APIKey_ownerID(ctx, field)
+	case "label":
+		return ec.fieldContext_APIKey_label(ctx, field)
+	case "revokedAt":
+		return ec.fieldContext_APIKey_revokedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type APIKey", field.Name)
+}
 
 func (ec *executionContext) childFields_Ad(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
@@ -1911,10 +3132,70 @@ func (ec *executionContext) childFields_Ad(ctx context.Context, field graphql.Co
 		return ec.fieldContext_Ad_targetURL(ctx, field)
 	case "status":
 		return ec.fieldContext_Ad_status(ctx, field)
+	case "impressions":
+		return ec.fieldContext_Ad_impressions(ctx, field)
+	case "clicks":
+		return ec.fieldContext_Ad_clicks(ctx, field)
+	case "conversions":
+		return ec.fieldContext_Ad_conversions(ctx, field)
 	case "campaign":
 		return ec.fieldContext_Ad_campaign(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Ad", field.Name)
+}
+
+func (ec *executionContext) childFields_AdMetrics(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "impressions":
+		return ec.fieldContext_AdMetrics_impressions(ctx, field)
+	case "clicks":
+		return ec.fieldContext_AdMetrics_clicks(ctx, field)
+	case "conversions":
+		return ec.fieldContext_AdMetrics_conversions(ctx, field)
+	case "spendMinor":
+		return ec.fieldContext_AdMetrics_spendMinor(ctx, field)
+	case "revenueMinor":
+		return ec.fieldContext_AdMetrics_revenueMinor(ctx, field)
+	case "ctr":
+		return ec.fieldContext_AdMetrics_ctr(ctx, field)
+	case "cvr":
+		return ec.fieldContext_AdMetrics_cvr(ctx, field)
+	case "cpmMinor":
+		return ec.fieldContext_AdMetrics_cpmMinor(ctx, field)
+	case "cpcMinor":
+		return ec.fieldContext_AdMetrics_cpcMinor(ctx, field)
+	case "cpaMinor":
+		return ec.fieldContext_AdMetrics_cpaMinor(ctx, field)
+	case "roas":
+		return ec.fieldContext_AdMetrics_roas(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AdMetrics", field.Name)
+}
+
+func (ec *executionContext) childFields_Audience(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "influencer":
+		return ec.fieldContext_Audience_influencer(ctx, field)
+	case "followers":
+		return ec.fieldContext_Audience_followers(ctx, field)
+	case "minGroupSize":
+		return ec.fieldContext_Audience_minGroupSize(ctx, field)
+	case "countries":
+		return ec.fieldContext_Audience_countries(ctx, field)
+	case "ageBrackets":
+		return ec.fieldContext_Audience_ageBrackets(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Audience", field.Name)
+}
+
+func (ec *executionContext) childFields_AudienceGroup(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "key":
+		return ec.fieldContext_AudienceGroup_key(ctx, field)
+	case "count":
+		return ec.fieldContext_AudienceGroup_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AudienceGroup", field.Name)
 }
 
 func (ec *executionContext) childFields_Campaign(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -1933,6 +3214,8 @@ func (ec *executionContext) childFields_Campaign(ctx context.Context, field grap
 		return ec.fieldContext_Campaign_budgetMinor(ctx, field)
 	case "spentMinor":
 		return ec.fieldContext_Campaign_spentMinor(ctx, field)
+	case "impressions":
+		return ec.fieldContext_Campaign_impressions(ctx, field)
 	case "pricing":
 		return ec.fieldContext_Campaign_pricing(ctx, field)
 	case "bidMinor":
@@ -1957,6 +3240,42 @@ func (ec *executionContext) childFields_Campaign(ctx context.Context, field grap
 		return ec.fieldContext_Campaign_ads(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Campaign", field.Name)
+}
+
+func (ec *executionContext) childFields_CampaignStats(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "campaign":
+		return ec.fieldContext_CampaignStats_campaign(ctx, field)
+	case "currency":
+		return ec.fieldContext_CampaignStats_currency(ctx, field)
+	case "from":
+		return ec.fieldContext_CampaignStats_from(ctx, field)
+	case "to":
+		return ec.fieldContext_CampaignStats_to(ctx, field)
+	case "groupBy":
+		return ec.fieldContext_CampaignStats_groupBy(ctx, field)
+	case "total":
+		return ec.fieldContext_CampaignStats_total(ctx, field)
+	case "groups":
+		return ec.fieldContext_CampaignStats_groups(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CampaignStats", field.Name)
+}
+
+func (ec *executionContext) childFields_CampaignStatsGroup(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "day":
+		return ec.fieldContext_CampaignStatsGroup_day(ctx, field)
+	case "adId":
+		return ec.fieldContext_CampaignStatsGroup_adId(ctx, field)
+	case "influencerId":
+		return ec.fieldContext_CampaignStatsGroup_influencerId(ctx, field)
+	case "contentId":
+		return ec.fieldContext_CampaignStatsGroup_contentId(ctx, field)
+	case "metrics":
+		return ec.fieldContext_CampaignStatsGroup_metrics(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CampaignStatsGroup", field.Name)
 }
 
 func (ec *executionContext) childFields_Content(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2025,6 +3344,16 @@ func (ec *executionContext) childFields_ContentEngagement(ctx context.Context, f
 	return nil, fmt.Errorf("no field named %q was found under type ContentEngagement", field.Name)
 }
 
+func (ec *executionContext) childFields_CreateApiKeyPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "key":
+		return ec.fieldContext_CreateApiKeyPayload_key(ctx, field)
+	case "secret":
+		return ec.fieldContext_CreateApiKeyPayload_secret(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CreateApiKeyPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_DayCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "day":
@@ -2033,6 +3362,48 @@ func (ec *executionContext) childFields_DayCount(ctx context.Context, field grap
 		return ec.fieldContext_DayCount_count(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type DayCount", field.Name)
+}
+
+func (ec *executionContext) childFields_Experiment(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Experiment_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Experiment_createdAt(ctx, field)
+	case "name":
+		return ec.fieldContext_Experiment_name(ctx, field)
+	case "status":
+		return ec.fieldContext_Experiment_status(ctx, field)
+	case "stoppedAt":
+		return ec.fieldContext_Experiment_stoppedAt(ctx, field)
+	case "variants":
+		return ec.fieldContext_Experiment_variants(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Experiment", field.Name)
+}
+
+func (ec *executionContext) childFields_ExperimentResults(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "experiment":
+		return ec.fieldContext_ExperimentResults_experiment(ctx, field)
+	case "from":
+		return ec.fieldContext_ExperimentResults_from(ctx, field)
+	case "to":
+		return ec.fieldContext_ExperimentResults_to(ctx, field)
+	case "variants":
+		return ec.fieldContext_ExperimentResults_variants(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ExperimentResults", field.Name)
+}
+
+func (ec *executionContext) childFields_ExperimentVariant(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "ranker":
+		return ec.fieldContext_ExperimentVariant_ranker(ctx, field)
+	case "weight":
+		return ec.fieldContext_ExperimentVariant_weight(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ExperimentVariant", field.Name)
 }
 
 func (ec *executionContext) childFields_Follow(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2073,6 +3444,18 @@ func (ec *executionContext) childFields_FollowEdge(ctx context.Context, field gr
 		return ec.fieldContext_FollowEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type FollowEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_ForgetUserPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "userId":
+		return ec.fieldContext_ForgetUserPayload_userId(ctx, field)
+	case "interactionsDeleted":
+		return ec.fieldContext_ForgetUserPayload_interactionsDeleted(ctx, field)
+	case "followsDeleted":
+		return ec.fieldContext_ForgetUserPayload_followsDeleted(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ForgetUserPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_Influencer(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2127,6 +3510,18 @@ func (ec *executionContext) childFields_InfluencerEdge(ctx context.Context, fiel
 	return nil, fmt.Errorf("no field named %q was found under type InfluencerEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_InfluencerRecommendation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "influencer":
+		return ec.fieldContext_InfluencerRecommendation_influencer(ctx, field)
+	case "score":
+		return ec.fieldContext_InfluencerRecommendation_score(ctx, field)
+	case "reason":
+		return ec.fieldContext_InfluencerRecommendation_reason(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type InfluencerRecommendation", field.Name)
+}
+
 func (ec *executionContext) childFields_InfluencerStats(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "influencer":
@@ -2159,6 +3554,16 @@ func (ec *executionContext) childFields_InfluencerWeight(ctx context.Context, fi
 	return nil, fmt.Errorf("no field named %q was found under type InfluencerWeight", field.Name)
 }
 
+func (ec *executionContext) childFields_Interval(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "low":
+		return ec.fieldContext_Interval_low(ctx, field)
+	case "high":
+		return ec.fieldContext_Interval_high(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Interval", field.Name)
+}
+
 func (ec *executionContext) childFields_KindCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "kind":
@@ -2167,6 +3572,16 @@ func (ec *executionContext) childFields_KindCount(ctx context.Context, field gra
 		return ec.fieldContext_KindCount_count(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type KindCount", field.Name)
+}
+
+func (ec *executionContext) childFields_Metric(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "name":
+		return ec.fieldContext_Metric_name(ctx, field)
+	case "value":
+		return ec.fieldContext_Metric_value(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Metric", field.Name)
 }
 
 func (ec *executionContext) childFields_PageInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2201,6 +3616,60 @@ func (ec *executionContext) childFields_Partner(ctx context.Context, field graph
 	return nil, fmt.Errorf("no field named %q was found under type Partner", field.Name)
 }
 
+func (ec *executionContext) childFields_Payout(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Payout_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Payout_createdAt(ctx, field)
+	case "influencerID":
+		return ec.fieldContext_Payout_influencerID(ctx, field)
+	case "runID":
+		return ec.fieldContext_Payout_runID(ctx, field)
+	case "runKey":
+		return ec.fieldContext_Payout_runKey(ctx, field)
+	case "amountMinor":
+		return ec.fieldContext_Payout_amountMinor(ctx, field)
+	case "currency":
+		return ec.fieldContext_Payout_currency(ctx, field)
+	case "status":
+		return ec.fieldContext_Payout_status(ctx, field)
+	case "externalRef":
+		return ec.fieldContext_Payout_externalRef(ctx, field)
+	case "failureReason":
+		return ec.fieldContext_Payout_failureReason(ctx, field)
+	case "transactionID":
+		return ec.fieldContext_Payout_transactionID(ctx, field)
+	case "settledAt":
+		return ec.fieldContext_Payout_settledAt(ctx, field)
+	case "run":
+		return ec.fieldContext_Payout_run(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Payout", field.Name)
+}
+
+func (ec *executionContext) childFields_PayoutRun(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_PayoutRun_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_PayoutRun_createdAt(ctx, field)
+	case "idempotencyKey":
+		return ec.fieldContext_PayoutRun_idempotencyKey(ctx, field)
+	case "currency":
+		return ec.fieldContext_PayoutRun_currency(ctx, field)
+	case "minimumMinor":
+		return ec.fieldContext_PayoutRun_minimumMinor(ctx, field)
+	case "totalMinor":
+		return ec.fieldContext_PayoutRun_totalMinor(ctx, field)
+	case "count":
+		return ec.fieldContext_PayoutRun_count(ctx, field)
+	case "payouts":
+		return ec.fieldContext_PayoutRun_payouts(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PayoutRun", field.Name)
+}
+
 func (ec *executionContext) childFields_Product(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -2217,6 +3686,8 @@ func (ec *executionContext) childFields_Product(ctx context.Context, field graph
 		return ec.fieldContext_Product_currency(ctx, field)
 	case "category":
 		return ec.fieldContext_Product_category(ctx, field)
+	case "url":
+		return ec.fieldContext_Product_url(ctx, field)
 	case "partner":
 		return ec.fieldContext_Product_partner(ctx, field)
 	case "links":
@@ -2247,6 +3718,100 @@ func (ec *executionContext) childFields_ProductLink(ctx context.Context, field g
 		return ec.fieldContext_ProductLink_content(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ProductLink", field.Name)
+}
+
+func (ec *executionContext) childFields_Ranker(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "name":
+		return ec.fieldContext_Ranker_name(ctx, field)
+	case "version":
+		return ec.fieldContext_Ranker_version(ctx, field)
+	case "description":
+		return ec.fieldContext_Ranker_description(ctx, field)
+	case "capabilities":
+		return ec.fieldContext_Ranker_capabilities(ctx, field)
+	case "status":
+		return ec.fieldContext_Ranker_status(ctx, field)
+	case "restarts":
+		return ec.fieldContext_Ranker_restarts(ctx, field)
+	case "builtin":
+		return ec.fieldContext_Ranker_builtin(ctx, field)
+	case "lastError":
+		return ec.fieldContext_Ranker_lastError(ctx, field)
+	case "modelVersion":
+		return ec.fieldContext_Ranker_modelVersion(ctx, field)
+	case "lastTrainedAt":
+		return ec.fieldContext_Ranker_lastTrainedAt(ctx, field)
+	case "trainedOnInteractions":
+		return ec.fieldContext_Ranker_trainedOnInteractions(ctx, field)
+	case "metrics":
+		return ec.fieldContext_Ranker_metrics(ctx, field)
+	case "params":
+		return ec.fieldContext_Ranker_params(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Ranker", field.Name)
+}
+
+func (ec *executionContext) childFields_RankerParam(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "name":
+		return ec.fieldContext_RankerParam_name(ctx, field)
+	case "kind":
+		return ec.fieldContext_RankerParam_kind(ctx, field)
+	case "min":
+		return ec.fieldContext_RankerParam_min(ctx, field)
+	case "max":
+		return ec.fieldContext_RankerParam_max(ctx, field)
+	case "default":
+		return ec.fieldContext_RankerParam_default(ctx, field)
+	case "description":
+		return ec.fieldContext_RankerParam_description(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RankerParam", field.Name)
+}
+
+func (ec *executionContext) childFields_RecommendationConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_RecommendationConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_RecommendationConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_RecommendationConnection_totalCount(ctx, field)
+	case "ranker":
+		return ec.fieldContext_RecommendationConnection_ranker(ctx, field)
+	case "fallback":
+		return ec.fieldContext_RecommendationConnection_fallback(ctx, field)
+	case "fallbackReason":
+		return ec.fieldContext_RecommendationConnection_fallbackReason(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RecommendationConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_RecommendationEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_RecommendationEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_RecommendationEdge_node(ctx, field)
+	case "score":
+		return ec.fieldContext_RecommendationEdge_score(ctx, field)
+	case "ranker":
+		return ec.fieldContext_RecommendationEdge_ranker(ctx, field)
+	case "reason":
+		return ec.fieldContext_RecommendationEdge_reason(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RecommendationEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_RecommendationPageInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "hasNextPage":
+		return ec.fieldContext_RecommendationPageInfo_hasNextPage(ctx, field)
+	case "endCursor":
+		return ec.fieldContext_RecommendationPageInfo_endCursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RecommendationPageInfo", field.Name)
 }
 
 func (ec *executionContext) childFields_RecordInteractionsPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2281,6 +3846,28 @@ func (ec *executionContext) childFields_TagWeight(ctx context.Context, field gra
 		return ec.fieldContext_TagWeight_weight(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type TagWeight", field.Name)
+}
+
+func (ec *executionContext) childFields_TrainReport(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "ranker":
+		return ec.fieldContext_TrainReport_ranker(ctx, field)
+	case "modelVersion":
+		return ec.fieldContext_TrainReport_modelVersion(ctx, field)
+	case "durationMs":
+		return ec.fieldContext_TrainReport_durationMs(ctx, field)
+	case "interactions":
+		return ec.fieldContext_TrainReport_interactions(ctx, field)
+	case "users":
+		return ec.fieldContext_TrainReport_users(ctx, field)
+	case "items":
+		return ec.fieldContext_TrainReport_items(ctx, field)
+	case "metrics":
+		return ec.fieldContext_TrainReport_metrics(ctx, field)
+	case "trainedAt":
+		return ec.fieldContext_TrainReport_trainedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TrainReport", field.Name)
 }
 
 func (ec *executionContext) childFields_User(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2343,6 +3930,60 @@ func (ec *executionContext) childFields_UserProfile(ctx context.Context, field g
 		return ec.fieldContext_UserProfile_interactionCount(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type UserProfile", field.Name)
+}
+
+func (ec *executionContext) childFields_VariantResults(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "ranker":
+		return ec.fieldContext_VariantResults_ranker(ctx, field)
+	case "weight":
+		return ec.fieldContext_VariantResults_weight(ctx, field)
+	case "users":
+		return ec.fieldContext_VariantResults_users(ctx, field)
+	case "impressions":
+		return ec.fieldContext_VariantResults_impressions(ctx, field)
+	case "clicks":
+		return ec.fieldContext_VariantResults_clicks(ctx, field)
+	case "ctr":
+		return ec.fieldContext_VariantResults_ctr(ctx, field)
+	case "ctrInterval":
+		return ec.fieldContext_VariantResults_ctrInterval(ctx, field)
+	case "ctrPValue":
+		return ec.fieldContext_VariantResults_ctrPValue(ctx, field)
+	case "conversions":
+		return ec.fieldContext_VariantResults_conversions(ctx, field)
+	case "cvr":
+		return ec.fieldContext_VariantResults_cvr(ctx, field)
+	case "cvrInterval":
+		return ec.fieldContext_VariantResults_cvrInterval(ctx, field)
+	case "revenuePerUser":
+		return ec.fieldContext_VariantResults_revenuePerUser(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type VariantResults", field.Name)
+}
+
+func (ec *executionContext) childFields_VariantRevenue(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "currency":
+		return ec.fieldContext_VariantRevenue_currency(ctx, field)
+	case "totalMinor":
+		return ec.fieldContext_VariantRevenue_totalMinor(ctx, field)
+	case "perUserMinor":
+		return ec.fieldContext_VariantRevenue_perUserMinor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type VariantRevenue", field.Name)
+}
+
+func (ec *executionContext) childFields_Viewer(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "key":
+		return ec.fieldContext_Viewer_key(ctx, field)
+	case "role":
+		return ec.fieldContext_Viewer_role(ctx, field)
+	case "ownerId":
+		return ec.fieldContext_Viewer_ownerId(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Viewer", field.Name)
 }
 
 func (ec *executionContext) childFields___Directive(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2460,6 +4101,28 @@ func (ec *executionContext) childFields___Type(ctx context.Context, field graphq
 // endregion ************************** internal!.gotpl ***************************
 
 // region    ***************************** args.gotpl *****************************
+
+func (ec *executionContext) dir_auth_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "roles",
+		func(ctx context.Context, v any) ([]apikey.Role, error) {
+			return ec.unmarshalNAPIKeyRole2ᚕgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋapikeyᚐRoleᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["roles"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "owner",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["owner"] = arg1
+	return args, nil
+}
 
 func (ec *executionContext) field_Influencer_contents_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
@@ -2615,6 +4278,36 @@ func (ec *executionContext) field_Influencer_follows_args(ctx context.Context, r
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_createApiKey_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "role",
+		func(ctx context.Context, v any) (apikey.Role, error) {
+			return ec.unmarshalNAPIKeyRole2githubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋapikeyᚐRole(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["role"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "ownerId",
+		func(ctx context.Context, v any) (*pulid.ID, error) {
+			return ec.unmarshalOID2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋschemaᚋpulidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["ownerId"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "label",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["label"] = arg2
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_createContent_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2626,6 +4319,28 @@ func (ec *executionContext) field_Mutation_createContent_args(ctx context.Contex
 		return nil, err
 	}
 	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_createExperiment_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "name",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["name"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "variants",
+		func(ctx context.Context, v any) ([]*ExperimentVariantInput, error) {
+			return ec.unmarshalNExperimentVariantInput2ᚕᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋgraphᚐExperimentVariantInputᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["variants"] = arg1
 	return args, nil
 }
 
@@ -2679,6 +4394,20 @@ func (ec *executionContext) field_Mutation_follow_args(ctx context.Context, rawA
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_forgetUser_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "userId",
+		func(ctx context.Context, v any) (pulid.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋschemaᚋpulidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["userId"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_recordInteractions_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2690,6 +4419,48 @@ func (ec *executionContext) field_Mutation_recordInteractions_args(ctx context.C
 		return nil, err
 	}
 	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_revokeApiKey_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (pulid.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋschemaᚋpulidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_stopExperiment_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (pulid.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋschemaᚋpulidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_trainRanker_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "name",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["name"] = arg0
 	return args, nil
 }
 
@@ -2795,6 +4566,44 @@ func (ec *executionContext) field_Query___type_args(ctx context.Context, rawArgs
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_campaignStats_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "campaignId",
+		func(ctx context.Context, v any) (pulid.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋschemaᚋpulidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["campaignId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "from",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["from"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "to",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["to"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "groupBy",
+		func(ctx context.Context, v any) ([]CampaignStatsDimension, error) {
+			return ec.unmarshalOCampaignStatsDimension2ᚕgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋgraphᚐCampaignStatsDimensionᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["groupBy"] = arg3
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_contents_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2846,6 +4655,34 @@ func (ec *executionContext) field_Query_contents_args(ctx context.Context, rawAr
 		return nil, err
 	}
 	args["where"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_experimentResults_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "experimentId",
+		func(ctx context.Context, v any) (pulid.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋschemaᚋpulidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["experimentId"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_influencerAudience_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "influencerId",
+		func(ctx context.Context, v any) (pulid.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋschemaᚋpulidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["influencerId"] = arg0
 	return args, nil
 }
 
@@ -2958,6 +4795,112 @@ func (ec *executionContext) field_Query_nodes_args(ctx context.Context, rawArgs 
 		return nil, err
 	}
 	args["ids"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_recommendations_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "userId",
+		func(ctx context.Context, v any) (pulid.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋschemaᚋpulidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["userId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "ranker",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["ranker"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "surface",
+		func(ctx context.Context, v any) (*FeedSurface, error) {
+			return ec.unmarshalOFeedSurface2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋgraphᚐFeedSurface(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["surface"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "includeConsumed",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["includeConsumed"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_recommendedInfluencers_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "userId",
+		func(ctx context.Context, v any) (pulid.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋschemaᚋpulidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["userId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_similarContent_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "contentId",
+		func(ctx context.Context, v any) (pulid.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋschemaᚋpulidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["contentId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "ranker",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["ranker"] = arg2
 	return args, nil
 }
 
@@ -3502,6 +5445,75 @@ func (ec *executionContext) fieldContext_Ad_status(_ context.Context, field grap
 	return graphql.NewScalarFieldContext("Ad", field, false, false, "AdStatus")
 }
 
+func (ec *executionContext) _Ad_impressions(ctx context.Context, field graphql.CollectedField, obj *ent.Ad) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Ad_impressions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Impressions, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Ad_impressions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Ad", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Ad_clicks(ctx context.Context, field graphql.CollectedField, obj *ent.Ad) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Ad_clicks(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Clicks, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Ad_clicks(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Ad", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Ad_conversions(ctx context.Context, field graphql.CollectedField, obj *ent.Ad) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Ad_conversions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Conversions, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Ad_conversions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Ad", field, false, false, "Int")
+}
+
 func (ec *executionContext) _Ad_campaign(ctx context.Context, field graphql.CollectedField, obj *ent.Ad) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -3532,6 +5544,447 @@ func (ec *executionContext) fieldContext_Ad_campaign(_ context.Context, field gr
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _AdMetrics_impressions(ctx context.Context, field graphql.CollectedField, obj *AdMetrics) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AdMetrics_impressions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Impressions, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AdMetrics_impressions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AdMetrics", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AdMetrics_clicks(ctx context.Context, field graphql.CollectedField, obj *AdMetrics) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AdMetrics_clicks(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Clicks, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AdMetrics_clicks(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AdMetrics", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AdMetrics_conversions(ctx context.Context, field graphql.CollectedField, obj *AdMetrics) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AdMetrics_conversions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Conversions, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AdMetrics_conversions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AdMetrics", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AdMetrics_spendMinor(ctx context.Context, field graphql.CollectedField, obj *AdMetrics) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AdMetrics_spendMinor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SpendMinor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AdMetrics_spendMinor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AdMetrics", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AdMetrics_revenueMinor(ctx context.Context, field graphql.CollectedField, obj *AdMetrics) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AdMetrics_revenueMinor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RevenueMinor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AdMetrics_revenueMinor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AdMetrics", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AdMetrics_ctr(ctx context.Context, field graphql.CollectedField, obj *AdMetrics) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AdMetrics_ctr(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Ctr, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AdMetrics_ctr(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AdMetrics", field, false, false, "Float")
+}
+
+func (ec *executionContext) _AdMetrics_cvr(ctx context.Context, field graphql.CollectedField, obj *AdMetrics) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AdMetrics_cvr(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cvr, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AdMetrics_cvr(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AdMetrics", field, false, false, "Float")
+}
+
+func (ec *executionContext) _AdMetrics_cpmMinor(ctx context.Context, field graphql.CollectedField, obj *AdMetrics) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AdMetrics_cpmMinor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CpmMinor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AdMetrics_cpmMinor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AdMetrics", field, false, false, "Float")
+}
+
+func (ec *executionContext) _AdMetrics_cpcMinor(ctx context.Context, field graphql.CollectedField, obj *AdMetrics) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AdMetrics_cpcMinor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CpcMinor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AdMetrics_cpcMinor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AdMetrics", field, false, false, "Float")
+}
+
+func (ec *executionContext) _AdMetrics_cpaMinor(ctx context.Context, field graphql.CollectedField, obj *AdMetrics) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AdMetrics_cpaMinor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CpaMinor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AdMetrics_cpaMinor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AdMetrics", field, false, false, "Float")
+}
+
+func (ec *executionContext) _AdMetrics_roas(ctx context.Context, field graphql.CollectedField, obj *AdMetrics) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AdMetrics_roas(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Roas, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AdMetrics_roas(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AdMetrics", field, false, false, "Float")
+}
+
+func (ec *executionContext) _Audience_influencer(ctx context.Context, field graphql.CollectedField, obj *Audience) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Audience_influencer(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Influencer, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Influencer) graphql.Marshaler {
+			return ec.marshalNInfluencer2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚐInfluencer(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Audience_influencer(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Audience",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Influencer(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Audience_followers(ctx context.Context, field graphql.CollectedField, obj *Audience) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Audience_followers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Followers, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Audience_followers(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Audience", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Audience_minGroupSize(ctx context.Context, field graphql.CollectedField, obj *Audience) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Audience_minGroupSize(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MinGroupSize, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Audience_minGroupSize(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Audience", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Audience_countries(ctx context.Context, field graphql.CollectedField, obj *Audience) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Audience_countries(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Countries, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*AudienceGroup) graphql.Marshaler {
+			return ec.marshalNAudienceGroup2ᚕᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋgraphᚐAudienceGroupᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Audience_countries(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Audience",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AudienceGroup(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Audience_ageBrackets(ctx context.Context, field graphql.CollectedField, obj *Audience) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Audience_ageBrackets(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AgeBrackets, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*AudienceGroup) graphql.Marshaler {
+			return ec.marshalNAudienceGroup2ᚕᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋgraphᚐAudienceGroupᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Audience_ageBrackets(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Audience",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AudienceGroup(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AudienceGroup_key(ctx context.Context, field graphql.CollectedField, obj *AudienceGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AudienceGroup_key(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Key, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AudienceGroup_key(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AudienceGroup", field, false, false, "String")
+}
+
+func (ec *executionContext) _AudienceGroup_count(ctx context.Context, field graphql.CollectedField, obj *AudienceGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AudienceGroup_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AudienceGroup_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AudienceGroup", field, false, false, "Int")
 }
 
 func (ec *executionContext) _Campaign_id(ctx context.Context, field graphql.CollectedField, obj *ent.Campaign) (ret graphql.Marshaler) {
@@ -3692,6 +6145,29 @@ func (ec *executionContext) _Campaign_spentMinor(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_Campaign_spentMinor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Campaign", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Campaign_impressions(ctx context.Context, field graphql.CollectedField, obj *ent.Campaign) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Campaign_impressions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Impressions, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Campaign_impressions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Campaign", field, false, false, "Int")
 }
 
@@ -3961,6 +6437,318 @@ func (ec *executionContext) fieldContext_Campaign_ads(_ context.Context, field g
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Ad(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CampaignStats_campaign(ctx context.Context, field graphql.CollectedField, obj *CampaignStats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignStats_campaign(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Campaign, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Campaign) graphql.Marshaler {
+			return ec.marshalNCampaign2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚐCampaign(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignStats_campaign(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CampaignStats",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Campaign(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CampaignStats_currency(ctx context.Context, field graphql.CollectedField, obj *CampaignStats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignStats_currency(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Currency, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignStats_currency(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CampaignStats", field, false, false, "String")
+}
+
+func (ec *executionContext) _CampaignStats_from(ctx context.Context, field graphql.CollectedField, obj *CampaignStats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignStats_from(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.From, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignStats_from(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CampaignStats", field, false, false, "Time")
+}
+
+func (ec *executionContext) _CampaignStats_to(ctx context.Context, field graphql.CollectedField, obj *CampaignStats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignStats_to(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.To, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignStats_to(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CampaignStats", field, false, false, "Time")
+}
+
+func (ec *executionContext) _CampaignStats_groupBy(ctx context.Context, field graphql.CollectedField, obj *CampaignStats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignStats_groupBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.GroupBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []CampaignStatsDimension) graphql.Marshaler {
+			return ec.marshalNCampaignStatsDimension2ᚕgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋgraphᚐCampaignStatsDimensionᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignStats_groupBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CampaignStats", field, false, false, "CampaignStatsDimension")
+}
+
+func (ec *executionContext) _CampaignStats_total(ctx context.Context, field graphql.CollectedField, obj *CampaignStats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignStats_total(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Total, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *AdMetrics) graphql.Marshaler {
+			return ec.marshalNAdMetrics2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋgraphᚐAdMetrics(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignStats_total(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CampaignStats",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AdMetrics(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CampaignStats_groups(ctx context.Context, field graphql.CollectedField, obj *CampaignStats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignStats_groups(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Groups, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*CampaignStatsGroup) graphql.Marshaler {
+			return ec.marshalNCampaignStatsGroup2ᚕᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋgraphᚐCampaignStatsGroupᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignStats_groups(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CampaignStats",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CampaignStatsGroup(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CampaignStatsGroup_day(ctx context.Context, field graphql.CollectedField, obj *CampaignStatsGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignStatsGroup_day(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Day, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignStatsGroup_day(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CampaignStatsGroup", field, false, false, "Time")
+}
+
+func (ec *executionContext) _CampaignStatsGroup_adId(ctx context.Context, field graphql.CollectedField, obj *CampaignStatsGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignStatsGroup_adId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AdID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *pulid.ID) graphql.Marshaler {
+			return ec.marshalOID2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignStatsGroup_adId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CampaignStatsGroup", field, false, false, "ID")
+}
+
+func (ec *executionContext) _CampaignStatsGroup_influencerId(ctx context.Context, field graphql.CollectedField, obj *CampaignStatsGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignStatsGroup_influencerId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.InfluencerID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *pulid.ID) graphql.Marshaler {
+			return ec.marshalOID2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignStatsGroup_influencerId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CampaignStatsGroup", field, false, false, "ID")
+}
+
+func (ec *executionContext) _CampaignStatsGroup_contentId(ctx context.Context, field graphql.CollectedField, obj *CampaignStatsGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignStatsGroup_contentId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ContentID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *pulid.ID) graphql.Marshaler {
+			return ec.marshalOID2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignStatsGroup_contentId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CampaignStatsGroup", field, false, false, "ID")
+}
+
+func (ec *executionContext) _CampaignStatsGroup_metrics(ctx context.Context, field graphql.CollectedField, obj *CampaignStatsGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignStatsGroup_metrics(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Metrics, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *AdMetrics) graphql.Marshaler {
+			return ec.marshalNAdMetrics2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋgraphᚐAdMetrics(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignStatsGroup_metrics(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CampaignStatsGroup",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AdMetrics(ctx, field)
 		},
 	}
 	return fc, nil
@@ -4710,6 +7498,121 @@ func (ec *executionContext) fieldContext_Conversion_commissionMinor(_ context.Co
 	return graphql.NewScalarFieldContext("Conversion", field, false, false, "Int")
 }
 
+func (ec *executionContext) _Conversion_feeMinor(ctx context.Context, field graphql.CollectedField, obj *ent.Conversion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Conversion_feeMinor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FeeMinor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Conversion_feeMinor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Conversion", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Conversion_clickID(ctx context.Context, field graphql.CollectedField, obj *ent.Conversion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Conversion_clickID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ClickID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalOID2githubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Conversion_clickID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Conversion", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Conversion_transactionID(ctx context.Context, field graphql.CollectedField, obj *ent.Conversion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Conversion_transactionID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TransactionID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalOID2githubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Conversion_transactionID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Conversion", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Conversion_reversalReason(ctx context.Context, field graphql.CollectedField, obj *ent.Conversion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Conversion_reversalReason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ReversalReason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Conversion_reversalReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Conversion", field, false, false, "String")
+}
+
+func (ec *executionContext) _Conversion_reversedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Conversion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Conversion_reversedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ReversedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Conversion_reversedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Conversion", field, false, false, "Time")
+}
+
 func (ec *executionContext) _Conversion_currency(ctx context.Context, field graphql.CollectedField, obj *ent.Conversion) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -4800,6 +7703,61 @@ func (ec *executionContext) _Conversion_availableAt(ctx context.Context, field g
 }
 func (ec *executionContext) fieldContext_Conversion_availableAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Conversion", field, false, false, "Time")
+}
+
+func (ec *executionContext) _CreateApiKeyPayload_key(ctx context.Context, field graphql.CollectedField, obj *CreateAPIKeyPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreateApiKeyPayload_key(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Key, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.APIKey) graphql.Marshaler {
+			return ec.marshalNAPIKey2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚐAPIKey(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreateApiKeyPayload_key(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CreateApiKeyPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_APIKey(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CreateApiKeyPayload_secret(ctx context.Context, field graphql.CollectedField, obj *CreateAPIKeyPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreateApiKeyPayload_secret(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Secret, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreateApiKeyPayload_secret(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreateApiKeyPayload", field, false, false, "String")
 }
 
 func (ec *executionContext) _DayCount_day(ctx context.Context, field graphql.CollectedField, obj *DayCount) (ret graphql.Marshaler) {
@@ -4961,6 +7919,194 @@ func (ec *executionContext) _Experiment_stoppedAt(ctx context.Context, field gra
 }
 func (ec *executionContext) fieldContext_Experiment_stoppedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Experiment", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Experiment_variants(ctx context.Context, field graphql.CollectedField, obj *ent.Experiment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Experiment_variants(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Variants, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []schema.Variant) graphql.Marshaler {
+			return ec.marshalNExperimentVariant2ᚕgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋschemaᚐVariantᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Experiment_variants(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Experiment",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ExperimentVariant(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ExperimentResults_experiment(ctx context.Context, field graphql.CollectedField, obj *ExperimentResults) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ExperimentResults_experiment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Experiment, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Experiment) graphql.Marshaler {
+			return ec.marshalNExperiment2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚐExperiment(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ExperimentResults_experiment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ExperimentResults",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Experiment(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ExperimentResults_from(ctx context.Context, field graphql.CollectedField, obj *ExperimentResults) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ExperimentResults_from(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.From, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ExperimentResults_from(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ExperimentResults", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ExperimentResults_to(ctx context.Context, field graphql.CollectedField, obj *ExperimentResults) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ExperimentResults_to(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.To, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ExperimentResults_to(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ExperimentResults", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ExperimentResults_variants(ctx context.Context, field graphql.CollectedField, obj *ExperimentResults) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ExperimentResults_variants(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Variants, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*VariantResults) graphql.Marshaler {
+			return ec.marshalNVariantResults2ᚕᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋgraphᚐVariantResultsᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ExperimentResults_variants(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ExperimentResults",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_VariantResults(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ExperimentVariant_ranker(ctx context.Context, field graphql.CollectedField, obj *schema.Variant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ExperimentVariant_ranker(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Ranker, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ExperimentVariant_ranker(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ExperimentVariant", field, false, false, "String")
+}
+
+func (ec *executionContext) _ExperimentVariant_weight(ctx context.Context, field graphql.CollectedField, obj *schema.Variant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ExperimentVariant_weight(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Weight, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ExperimentVariant_weight(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ExperimentVariant", field, false, false, "Int")
 }
 
 func (ec *executionContext) _Follow_id(ctx context.Context, field graphql.CollectedField, obj *ent.Follow) (ret graphql.Marshaler) {
@@ -5259,6 +8405,75 @@ func (ec *executionContext) _FollowEdge_cursor(ctx context.Context, field graphq
 }
 func (ec *executionContext) fieldContext_FollowEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("FollowEdge", field, false, false, "Cursor")
+}
+
+func (ec *executionContext) _ForgetUserPayload_userId(ctx context.Context, field graphql.CollectedField, obj *ForgetUserPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ForgetUserPayload_userId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ForgetUserPayload_userId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ForgetUserPayload", field, false, false, "ID")
+}
+
+func (ec *executionContext) _ForgetUserPayload_interactionsDeleted(ctx context.Context, field graphql.CollectedField, obj *ForgetUserPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ForgetUserPayload_interactionsDeleted(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.InteractionsDeleted, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ForgetUserPayload_interactionsDeleted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ForgetUserPayload", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ForgetUserPayload_followsDeleted(ctx context.Context, field graphql.CollectedField, obj *ForgetUserPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ForgetUserPayload_followsDeleted(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FollowsDeleted, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ForgetUserPayload_followsDeleted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ForgetUserPayload", field, false, false, "Int")
 }
 
 func (ec *executionContext) _Influencer_id(ctx context.Context, field graphql.CollectedField, obj *ent.Influencer) (ret graphql.Marshaler) {
@@ -5742,6 +8957,84 @@ func (ec *executionContext) fieldContext_InfluencerEdge_cursor(_ context.Context
 	return graphql.NewScalarFieldContext("InfluencerEdge", field, false, false, "Cursor")
 }
 
+func (ec *executionContext) _InfluencerRecommendation_influencer(ctx context.Context, field graphql.CollectedField, obj *InfluencerRecommendation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InfluencerRecommendation_influencer(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Influencer, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Influencer) graphql.Marshaler {
+			return ec.marshalNInfluencer2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚐInfluencer(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InfluencerRecommendation_influencer(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InfluencerRecommendation",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Influencer(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InfluencerRecommendation_score(ctx context.Context, field graphql.CollectedField, obj *InfluencerRecommendation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InfluencerRecommendation_score(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Score, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InfluencerRecommendation_score(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InfluencerRecommendation", field, false, false, "Float")
+}
+
+func (ec *executionContext) _InfluencerRecommendation_reason(ctx context.Context, field graphql.CollectedField, obj *InfluencerRecommendation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InfluencerRecommendation_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InfluencerRecommendation_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InfluencerRecommendation", field, false, false, "String")
+}
+
 func (ec *executionContext) _InfluencerStats_influencer(ctx context.Context, field graphql.CollectedField, obj *InfluencerStats) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6008,6 +9301,52 @@ func (ec *executionContext) fieldContext_InfluencerWeight_weight(_ context.Conte
 	return graphql.NewScalarFieldContext("InfluencerWeight", field, false, false, "Float")
 }
 
+func (ec *executionContext) _Interval_low(ctx context.Context, field graphql.CollectedField, obj *Interval) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Interval_low(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Low, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Interval_low(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Interval", field, false, false, "Float")
+}
+
+func (ec *executionContext) _Interval_high(ctx context.Context, field graphql.CollectedField, obj *Interval) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Interval_high(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.High, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Interval_high(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Interval", field, false, false, "Float")
+}
+
 func (ec *executionContext) _KindCount_kind(ctx context.Context, field graphql.CollectedField, obj *KindCount) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6054,6 +9393,52 @@ func (ec *executionContext) fieldContext_KindCount_count(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("KindCount", field, false, false, "Int")
 }
 
+func (ec *executionContext) _Metric_name(ctx context.Context, field graphql.CollectedField, obj *Metric) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Metric_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Metric_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Metric", field, false, false, "String")
+}
+
+func (ec *executionContext) _Metric_value(ctx context.Context, field graphql.CollectedField, obj *Metric) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Metric_value(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Value, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Metric_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Metric", field, false, false, "Float")
+}
+
 func (ec *executionContext) _Mutation_createUser(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6066,7 +9451,25 @@ func (ec *executionContext) _Mutation_createUser(ctx context.Context, field grap
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().CreateUser(ctx, fc.Args["input"].(ent.CreateUserInput))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNAPIKeyRole2ᚕgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋapikeyᚐRoleᚄ(ctx, []any{"APP"})
+				if err != nil {
+					var zeroVal *ent.User
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *ent.User
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, roles, nil)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
 			return ec.marshalNUser2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚐUser(ctx, selections, v)
 		},
@@ -6110,7 +9513,25 @@ func (ec *executionContext) _Mutation_updateUser(ctx context.Context, field grap
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().UpdateUser(ctx, fc.Args["id"].(pulid.ID), fc.Args["input"].(ent.UpdateUserInput))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNAPIKeyRole2ᚕgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋapikeyᚐRoleᚄ(ctx, []any{"APP"})
+				if err != nil {
+					var zeroVal *ent.User
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *ent.User
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, roles, nil)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
 			return ec.marshalNUser2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚐUser(ctx, selections, v)
 		},
@@ -6154,7 +9575,25 @@ func (ec *executionContext) _Mutation_createInfluencer(ctx context.Context, fiel
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().CreateInfluencer(ctx, fc.Args["input"].(ent.CreateInfluencerInput))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNAPIKeyRole2ᚕgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋapikeyᚐRoleᚄ(ctx, []any{"APP"})
+				if err != nil {
+					var zeroVal *ent.Influencer
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *ent.Influencer
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, roles, nil)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.Influencer) graphql.Marshaler {
 			return ec.marshalNInfluencer2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚐInfluencer(ctx, selections, v)
 		},
@@ -6198,7 +9637,30 @@ func (ec *executionContext) _Mutation_updateInfluencer(ctx context.Context, fiel
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().UpdateInfluencer(ctx, fc.Args["id"].(pulid.ID), fc.Args["input"].(ent.UpdateInfluencerInput))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNAPIKeyRole2ᚕgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋapikeyᚐRoleᚄ(ctx, []any{"APP", "INFLUENCER"})
+				if err != nil {
+					var zeroVal *ent.Influencer
+					return zeroVal, err
+				}
+				owner, err := ec.unmarshalOString2ᚖstring(ctx, "id")
+				if err != nil {
+					var zeroVal *ent.Influencer
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *ent.Influencer
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, roles, owner)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.Influencer) graphql.Marshaler {
 			return ec.marshalNInfluencer2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚐInfluencer(ctx, selections, v)
 		},
@@ -6242,7 +9704,30 @@ func (ec *executionContext) _Mutation_createContent(ctx context.Context, field g
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().CreateContent(ctx, fc.Args["input"].(ent.CreateContentInput))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNAPIKeyRole2ᚕgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋapikeyᚐRoleᚄ(ctx, []any{"APP", "INFLUENCER"})
+				if err != nil {
+					var zeroVal *ent.Content
+					return zeroVal, err
+				}
+				owner, err := ec.unmarshalOString2ᚖstring(ctx, "input.influencerID")
+				if err != nil {
+					var zeroVal *ent.Content
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *ent.Content
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, roles, owner)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.Content) graphql.Marshaler {
 			return ec.marshalNContent2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚐContent(ctx, selections, v)
 		},
@@ -6286,7 +9771,30 @@ func (ec *executionContext) _Mutation_updateContent(ctx context.Context, field g
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().UpdateContent(ctx, fc.Args["id"].(pulid.ID), fc.Args["input"].(ent.UpdateContentInput))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNAPIKeyRole2ᚕgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋapikeyᚐRoleᚄ(ctx, []any{"APP", "INFLUENCER"})
+				if err != nil {
+					var zeroVal *ent.Content
+					return zeroVal, err
+				}
+				owner, err := ec.unmarshalOString2ᚖstring(ctx, "id")
+				if err != nil {
+					var zeroVal *ent.Content
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *ent.Content
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, roles, owner)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.Content) graphql.Marshaler {
 			return ec.marshalNContent2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚐContent(ctx, selections, v)
 		},
@@ -6330,7 +9838,25 @@ func (ec *executionContext) _Mutation_follow(ctx context.Context, field graphql.
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().Follow(ctx, fc.Args["userId"].(pulid.ID), fc.Args["influencerId"].(pulid.ID))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNAPIKeyRole2ᚕgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋapikeyᚐRoleᚄ(ctx, []any{"APP"})
+				if err != nil {
+					var zeroVal *ent.Follow
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *ent.Follow
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, roles, nil)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.Follow) graphql.Marshaler {
 			return ec.marshalNFollow2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚐFollow(ctx, selections, v)
 		},
@@ -6374,7 +9900,25 @@ func (ec *executionContext) _Mutation_unfollow(ctx context.Context, field graphq
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().Unfollow(ctx, fc.Args["userId"].(pulid.ID), fc.Args["influencerId"].(pulid.ID))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNAPIKeyRole2ᚕgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋapikeyᚐRoleᚄ(ctx, []any{"APP"})
+				if err != nil {
+					var zeroVal bool
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal bool
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, roles, nil)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
 			return ec.marshalNBoolean2bool(ctx, selections, v)
 		},
@@ -6418,7 +9962,25 @@ func (ec *executionContext) _Mutation_recordInteractions(ctx context.Context, fi
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().RecordInteractions(ctx, fc.Args["input"].([]*InteractionInput))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNAPIKeyRole2ᚕgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋapikeyᚐRoleᚄ(ctx, []any{"APP"})
+				if err != nil {
+					var zeroVal *RecordInteractionsPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *RecordInteractionsPayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, roles, nil)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *RecordInteractionsPayload) graphql.Marshaler {
 			return ec.marshalNRecordInteractionsPayload2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋgraphᚐRecordInteractionsPayload(ctx, selections, v)
 		},
@@ -6444,6 +10006,360 @@ func (ec *executionContext) fieldContext_Mutation_recordInteractions(ctx context
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_recordInteractions_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_createApiKey(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createApiKey(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateAPIKey(ctx, fc.Args["role"].(apikey.Role), fc.Args["ownerId"].(*pulid.ID), fc.Args["label"].(*string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNAPIKeyRole2ᚕgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋapikeyᚐRoleᚄ(ctx, []any{"ADMIN"})
+				if err != nil {
+					var zeroVal *CreateAPIKeyPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *CreateAPIKeyPayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, roles, nil)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *CreateAPIKeyPayload) graphql.Marshaler {
+			return ec.marshalNCreateApiKeyPayload2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋgraphᚐCreateAPIKeyPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createApiKey(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CreateApiKeyPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createApiKey_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_revokeApiKey(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_revokeApiKey(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RevokeAPIKey(ctx, fc.Args["id"].(pulid.ID))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNAPIKeyRole2ᚕgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋapikeyᚐRoleᚄ(ctx, []any{"ADMIN"})
+				if err != nil {
+					var zeroVal *ent.APIKey
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *ent.APIKey
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, roles, nil)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.APIKey) graphql.Marshaler {
+			return ec.marshalNAPIKey2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚐAPIKey(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_revokeApiKey(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_APIKey(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_revokeApiKey_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_forgetUser(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_forgetUser(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ForgetUser(ctx, fc.Args["userId"].(pulid.ID))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNAPIKeyRole2ᚕgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋapikeyᚐRoleᚄ(ctx, []any{"APP"})
+				if err != nil {
+					var zeroVal *ForgetUserPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *ForgetUserPayload
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, roles, nil)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ForgetUserPayload) graphql.Marshaler {
+			return ec.marshalNForgetUserPayload2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋgraphᚐForgetUserPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_forgetUser(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ForgetUserPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_forgetUser_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_createExperiment(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createExperiment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateExperiment(ctx, fc.Args["name"].(string), fc.Args["variants"].([]*ExperimentVariantInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNAPIKeyRole2ᚕgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋapikeyᚐRoleᚄ(ctx, []any{"ADMIN"})
+				if err != nil {
+					var zeroVal *ent.Experiment
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *ent.Experiment
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, roles, nil)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Experiment) graphql.Marshaler {
+			return ec.marshalNExperiment2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚐExperiment(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createExperiment(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Experiment(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createExperiment_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_stopExperiment(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_stopExperiment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().StopExperiment(ctx, fc.Args["id"].(pulid.ID))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNAPIKeyRole2ᚕgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋapikeyᚐRoleᚄ(ctx, []any{"ADMIN"})
+				if err != nil {
+					var zeroVal *ent.Experiment
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *ent.Experiment
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, roles, nil)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Experiment) graphql.Marshaler {
+			return ec.marshalNExperiment2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚐExperiment(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_stopExperiment(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Experiment(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_stopExperiment_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_trainRanker(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_trainRanker(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().TrainRanker(ctx, fc.Args["name"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *TrainReport) graphql.Marshaler {
+			return ec.marshalNTrainReport2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋgraphᚐTrainReport(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_trainRanker(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TrainReport(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_trainRanker_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -6767,6 +10683,29 @@ func (ec *executionContext) fieldContext_Payout_influencerID(_ context.Context, 
 	return graphql.NewScalarFieldContext("Payout", field, false, false, "ID")
 }
 
+func (ec *executionContext) _Payout_runID(ctx context.Context, field graphql.CollectedField, obj *ent.Payout) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Payout_runID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RunID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Payout_runID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Payout", field, false, false, "ID")
+}
+
 func (ec *executionContext) _Payout_runKey(ctx context.Context, field graphql.CollectedField, obj *ent.Payout) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6903,6 +10842,277 @@ func (ec *executionContext) _Payout_failureReason(ctx context.Context, field gra
 }
 func (ec *executionContext) fieldContext_Payout_failureReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Payout", field, false, false, "String")
+}
+
+func (ec *executionContext) _Payout_transactionID(ctx context.Context, field graphql.CollectedField, obj *ent.Payout) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Payout_transactionID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TransactionID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalOID2githubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Payout_transactionID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Payout", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Payout_settledAt(ctx context.Context, field graphql.CollectedField, obj *ent.Payout) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Payout_settledAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SettledAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Payout_settledAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Payout", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Payout_run(ctx context.Context, field graphql.CollectedField, obj *ent.Payout) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Payout_run(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Run(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.PayoutRun) graphql.Marshaler {
+			return ec.marshalNPayoutRun2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚐPayoutRun(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Payout_run(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Payout",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PayoutRun(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PayoutRun_id(ctx context.Context, field graphql.CollectedField, obj *ent.PayoutRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PayoutRun_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PayoutRun_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PayoutRun", field, false, false, "ID")
+}
+
+func (ec *executionContext) _PayoutRun_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.PayoutRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PayoutRun_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PayoutRun_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PayoutRun", field, false, false, "Time")
+}
+
+func (ec *executionContext) _PayoutRun_idempotencyKey(ctx context.Context, field graphql.CollectedField, obj *ent.PayoutRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PayoutRun_idempotencyKey(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.IdempotencyKey, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PayoutRun_idempotencyKey(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PayoutRun", field, false, false, "String")
+}
+
+func (ec *executionContext) _PayoutRun_currency(ctx context.Context, field graphql.CollectedField, obj *ent.PayoutRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PayoutRun_currency(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Currency, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PayoutRun_currency(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PayoutRun", field, false, false, "String")
+}
+
+func (ec *executionContext) _PayoutRun_minimumMinor(ctx context.Context, field graphql.CollectedField, obj *ent.PayoutRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PayoutRun_minimumMinor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MinimumMinor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PayoutRun_minimumMinor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PayoutRun", field, false, false, "Int")
+}
+
+func (ec *executionContext) _PayoutRun_totalMinor(ctx context.Context, field graphql.CollectedField, obj *ent.PayoutRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PayoutRun_totalMinor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalMinor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PayoutRun_totalMinor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PayoutRun", field, false, false, "Int")
+}
+
+func (ec *executionContext) _PayoutRun_count(ctx context.Context, field graphql.CollectedField, obj *ent.PayoutRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PayoutRun_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PayoutRun_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PayoutRun", field, false, false, "Int")
+}
+
+func (ec *executionContext) _PayoutRun_payouts(ctx context.Context, field graphql.CollectedField, obj *ent.PayoutRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PayoutRun_payouts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Payouts(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Payout) graphql.Marshaler {
+			return ec.marshalOPayout2ᚕᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚐPayoutᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PayoutRun_payouts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PayoutRun",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Payout(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Product_id(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
@@ -7063,6 +11273,29 @@ func (ec *executionContext) _Product_category(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_Product_category(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Product", field, false, false, "String")
+}
+
+func (ec *executionContext) _Product_url(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Product_url(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.URL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Product_url(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Product", field, false, false, "String")
 }
 
@@ -7575,6 +11808,398 @@ func (ec *executionContext) fieldContext_Query_users(ctx context.Context, field 
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_campaignStats(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_campaignStats(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().CampaignStats(ctx, fc.Args["campaignId"].(pulid.ID), fc.Args["from"].(*time.Time), fc.Args["to"].(*time.Time), fc.Args["groupBy"].([]CampaignStatsDimension))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNAPIKeyRole2ᚕgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋapikeyᚐRoleᚄ(ctx, []any{"PARTNER"})
+				if err != nil {
+					var zeroVal *CampaignStats
+					return zeroVal, err
+				}
+				owner, err := ec.unmarshalOString2ᚖstring(ctx, "campaignId")
+				if err != nil {
+					var zeroVal *CampaignStats
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *CampaignStats
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, roles, owner)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *CampaignStats) graphql.Marshaler {
+			return ec.marshalNCampaignStats2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋgraphᚐCampaignStats(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_campaignStats(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CampaignStats(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_campaignStats_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_influencerAudience(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_influencerAudience(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().InfluencerAudience(ctx, fc.Args["influencerId"].(pulid.ID))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNAPIKeyRole2ᚕgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋapikeyᚐRoleᚄ(ctx, []any{"INFLUENCER"})
+				if err != nil {
+					var zeroVal *Audience
+					return zeroVal, err
+				}
+				owner, err := ec.unmarshalOString2ᚖstring(ctx, "influencerId")
+				if err != nil {
+					var zeroVal *Audience
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *Audience
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, roles, owner)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *Audience) graphql.Marshaler {
+			return ec.marshalNAudience2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋgraphᚐAudience(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_influencerAudience(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Audience(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_influencerAudience_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_viewer(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_viewer(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().Viewer(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *Viewer) graphql.Marshaler {
+			return ec.marshalOViewer2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋgraphᚐViewer(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_viewer(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Viewer(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_experimentResults(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_experimentResults(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().ExperimentResults(ctx, fc.Args["experimentId"].(pulid.ID))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNAPIKeyRole2ᚕgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋapikeyᚐRoleᚄ(ctx, []any{"ADMIN"})
+				if err != nil {
+					var zeroVal *ExperimentResults
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *ExperimentResults
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, roles, nil)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ExperimentResults) graphql.Marshaler {
+			return ec.marshalNExperimentResults2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋgraphᚐExperimentResults(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_experimentResults(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ExperimentResults(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_experimentResults_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_recommendations(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_recommendations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Recommendations(ctx, fc.Args["userId"].(pulid.ID), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["ranker"].(*string), fc.Args["surface"].(*FeedSurface), fc.Args["includeConsumed"].(*bool))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *RecommendationConnection) graphql.Marshaler {
+			return ec.marshalNRecommendationConnection2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋgraphᚐRecommendationConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_recommendations(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RecommendationConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_recommendations_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_similarContent(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_similarContent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().SimilarContent(ctx, fc.Args["contentId"].(pulid.ID), fc.Args["first"].(*int), fc.Args["ranker"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *RecommendationConnection) graphql.Marshaler {
+			return ec.marshalNRecommendationConnection2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋgraphᚐRecommendationConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_similarContent(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RecommendationConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_similarContent_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_recommendedInfluencers(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_recommendedInfluencers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().RecommendedInfluencers(ctx, fc.Args["userId"].(pulid.ID), fc.Args["first"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*InfluencerRecommendation) graphql.Marshaler {
+			return ec.marshalNInfluencerRecommendation2ᚕᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋgraphᚐInfluencerRecommendationᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_recommendedInfluencers(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InfluencerRecommendation(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_recommendedInfluencers_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_rankers(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_rankers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().Rankers(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*Ranker) graphql.Marshaler {
+			return ec.marshalNRanker2ᚕᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋgraphᚐRankerᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_rankers(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Ranker(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_userProfile(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7587,7 +12212,25 @@ func (ec *executionContext) _Query_userProfile(ctx context.Context, field graphq
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Query().UserProfile(ctx, fc.Args["userId"].(pulid.ID))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNAPIKeyRole2ᚕgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋapikeyᚐRoleᚄ(ctx, []any{"APP"})
+				if err != nil {
+					var zeroVal *UserProfile
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *UserProfile
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, roles, nil)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *UserProfile) graphql.Marshaler {
 			return ec.marshalNUserProfile2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋgraphᚐUserProfile(ctx, selections, v)
 		},
@@ -7631,7 +12274,30 @@ func (ec *executionContext) _Query_influencerStats(ctx context.Context, field gr
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Query().InfluencerStats(ctx, fc.Args["influencerId"].(pulid.ID), fc.Args["from"].(*time.Time), fc.Args["to"].(*time.Time))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNAPIKeyRole2ᚕgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋapikeyᚐRoleᚄ(ctx, []any{"INFLUENCER"})
+				if err != nil {
+					var zeroVal *InfluencerStats
+					return zeroVal, err
+				}
+				owner, err := ec.unmarshalOString2ᚖstring(ctx, "influencerId")
+				if err != nil {
+					var zeroVal *InfluencerStats
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *InfluencerStats
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, roles, owner)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *InfluencerStats) graphql.Marshaler {
 			return ec.marshalNInfluencerStats2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋgraphᚐInfluencerStats(ctx, selections, v)
 		},
@@ -7737,6 +12403,778 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Ranker_name(ctx context.Context, field graphql.CollectedField, obj *Ranker) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Ranker_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Ranker_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Ranker", field, false, false, "String")
+}
+
+func (ec *executionContext) _Ranker_version(ctx context.Context, field graphql.CollectedField, obj *Ranker) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Ranker_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Version, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Ranker_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Ranker", field, false, false, "String")
+}
+
+func (ec *executionContext) _Ranker_description(ctx context.Context, field graphql.CollectedField, obj *Ranker) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Ranker_description(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Description, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Ranker_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Ranker", field, false, false, "String")
+}
+
+func (ec *executionContext) _Ranker_capabilities(ctx context.Context, field graphql.CollectedField, obj *Ranker) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Ranker_capabilities(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Capabilities, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Ranker_capabilities(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Ranker", field, false, false, "String")
+}
+
+func (ec *executionContext) _Ranker_status(ctx context.Context, field graphql.CollectedField, obj *Ranker) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Ranker_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Ranker_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Ranker", field, false, false, "String")
+}
+
+func (ec *executionContext) _Ranker_restarts(ctx context.Context, field graphql.CollectedField, obj *Ranker) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Ranker_restarts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Restarts, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Ranker_restarts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Ranker", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Ranker_builtin(ctx context.Context, field graphql.CollectedField, obj *Ranker) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Ranker_builtin(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Builtin, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Ranker_builtin(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Ranker", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Ranker_lastError(ctx context.Context, field graphql.CollectedField, obj *Ranker) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Ranker_lastError(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastError, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Ranker_lastError(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Ranker", field, false, false, "String")
+}
+
+func (ec *executionContext) _Ranker_modelVersion(ctx context.Context, field graphql.CollectedField, obj *Ranker) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Ranker_modelVersion(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ModelVersion, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Ranker_modelVersion(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Ranker", field, false, false, "String")
+}
+
+func (ec *executionContext) _Ranker_lastTrainedAt(ctx context.Context, field graphql.CollectedField, obj *Ranker) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Ranker_lastTrainedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastTrainedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Ranker_lastTrainedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Ranker", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Ranker_trainedOnInteractions(ctx context.Context, field graphql.CollectedField, obj *Ranker) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Ranker_trainedOnInteractions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TrainedOnInteractions, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Ranker_trainedOnInteractions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Ranker", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Ranker_metrics(ctx context.Context, field graphql.CollectedField, obj *Ranker) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Ranker_metrics(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Metrics, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*Metric) graphql.Marshaler {
+			return ec.marshalNMetric2ᚕᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋgraphᚐMetricᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Ranker_metrics(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Ranker",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Metric(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Ranker_params(ctx context.Context, field graphql.CollectedField, obj *Ranker) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Ranker_params(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Params, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*RankerParam) graphql.Marshaler {
+			return ec.marshalNRankerParam2ᚕᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋgraphᚐRankerParamᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Ranker_params(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Ranker",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RankerParam(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RankerParam_name(ctx context.Context, field graphql.CollectedField, obj *RankerParam) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RankerParam_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RankerParam_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RankerParam", field, false, false, "String")
+}
+
+func (ec *executionContext) _RankerParam_kind(ctx context.Context, field graphql.CollectedField, obj *RankerParam) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RankerParam_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RankerParam_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RankerParam", field, false, false, "String")
+}
+
+func (ec *executionContext) _RankerParam_min(ctx context.Context, field graphql.CollectedField, obj *RankerParam) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RankerParam_min(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Min, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RankerParam_min(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RankerParam", field, false, false, "Float")
+}
+
+func (ec *executionContext) _RankerParam_max(ctx context.Context, field graphql.CollectedField, obj *RankerParam) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RankerParam_max(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Max, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RankerParam_max(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RankerParam", field, false, false, "Float")
+}
+
+func (ec *executionContext) _RankerParam_default(ctx context.Context, field graphql.CollectedField, obj *RankerParam) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RankerParam_default(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Default, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RankerParam_default(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RankerParam", field, false, false, "String")
+}
+
+func (ec *executionContext) _RankerParam_description(ctx context.Context, field graphql.CollectedField, obj *RankerParam) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RankerParam_description(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Description, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RankerParam_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RankerParam", field, false, false, "String")
+}
+
+func (ec *executionContext) _RecommendationConnection_edges(ctx context.Context, field graphql.CollectedField, obj *RecommendationConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RecommendationConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*RecommendationEdge) graphql.Marshaler {
+			return ec.marshalNRecommendationEdge2ᚕᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋgraphᚐRecommendationEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RecommendationConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RecommendationConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RecommendationEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RecommendationConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *RecommendationConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RecommendationConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *RecommendationPageInfo) graphql.Marshaler {
+			return ec.marshalNRecommendationPageInfo2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋgraphᚐRecommendationPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RecommendationConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RecommendationConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RecommendationPageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RecommendationConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *RecommendationConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RecommendationConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RecommendationConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RecommendationConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _RecommendationConnection_ranker(ctx context.Context, field graphql.CollectedField, obj *RecommendationConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RecommendationConnection_ranker(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Ranker, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RecommendationConnection_ranker(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RecommendationConnection", field, false, false, "String")
+}
+
+func (ec *executionContext) _RecommendationConnection_fallback(ctx context.Context, field graphql.CollectedField, obj *RecommendationConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RecommendationConnection_fallback(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Fallback, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RecommendationConnection_fallback(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RecommendationConnection", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _RecommendationConnection_fallbackReason(ctx context.Context, field graphql.CollectedField, obj *RecommendationConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RecommendationConnection_fallbackReason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FallbackReason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RecommendationConnection_fallbackReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RecommendationConnection", field, false, false, "String")
+}
+
+func (ec *executionContext) _RecommendationEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *RecommendationEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RecommendationEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RecommendationEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RecommendationEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _RecommendationEdge_node(ctx context.Context, field graphql.CollectedField, obj *RecommendationEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RecommendationEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v ent.Noder) graphql.Marshaler {
+			return ec.marshalNFeedItem2githubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚐNoder(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RecommendationEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RecommendationEdge", field, false, false, "FeedItem")
+}
+
+func (ec *executionContext) _RecommendationEdge_score(ctx context.Context, field graphql.CollectedField, obj *RecommendationEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RecommendationEdge_score(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Score, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RecommendationEdge_score(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RecommendationEdge", field, false, false, "Float")
+}
+
+func (ec *executionContext) _RecommendationEdge_ranker(ctx context.Context, field graphql.CollectedField, obj *RecommendationEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RecommendationEdge_ranker(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Ranker, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RecommendationEdge_ranker(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RecommendationEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _RecommendationEdge_reason(ctx context.Context, field graphql.CollectedField, obj *RecommendationEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RecommendationEdge_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RecommendationEdge_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RecommendationEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _RecommendationPageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *RecommendationPageInfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RecommendationPageInfo_hasNextPage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.HasNextPage, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RecommendationPageInfo_hasNextPage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RecommendationPageInfo", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _RecommendationPageInfo_endCursor(ctx context.Context, field graphql.CollectedField, obj *RecommendationPageInfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RecommendationPageInfo_endCursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EndCursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RecommendationPageInfo_endCursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RecommendationPageInfo", field, false, false, "String")
 }
 
 func (ec *executionContext) _RecordInteractionsPayload_accepted(ctx context.Context, field graphql.CollectedField, obj *RecordInteractionsPayload) (ret graphql.Marshaler) {
@@ -7884,6 +13322,107 @@ func (ec *executionContext) _RejectedItem_message(ctx context.Context, field gra
 }
 func (ec *executionContext) fieldContext_RejectedItem_message(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RejectedItem", field, false, false, "String")
+}
+
+func (ec *executionContext) _SponsoredContent_id(ctx context.Context, field graphql.CollectedField, obj *SponsoredContent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SponsoredContent_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SponsoredContent_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SponsoredContent", field, false, false, "String")
+}
+
+func (ec *executionContext) _SponsoredContent_ad(ctx context.Context, field graphql.CollectedField, obj *SponsoredContent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SponsoredContent_ad(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Ad, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Ad) graphql.Marshaler {
+			return ec.marshalNAd2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚐAd(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SponsoredContent_ad(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SponsoredContent",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Ad(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SponsoredContent_clickUrl(ctx context.Context, field graphql.CollectedField, obj *SponsoredContent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SponsoredContent_clickUrl(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ClickURL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SponsoredContent_clickUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SponsoredContent", field, false, false, "String")
+}
+
+func (ec *executionContext) _SponsoredContent_label(ctx context.Context, field graphql.CollectedField, obj *SponsoredContent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SponsoredContent_label(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Label, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SponsoredContent_label(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SponsoredContent", field, false, false, "String")
 }
 
 func (ec *executionContext) _TagWeight_tag(ctx context.Context, field graphql.CollectedField, obj *TagWeight) (ret graphql.Marshaler) {
@@ -8160,6 +13699,199 @@ func (ec *executionContext) _Tip_transactionID(ctx context.Context, field graphq
 }
 func (ec *executionContext) fieldContext_Tip_transactionID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Tip", field, false, false, "ID")
+}
+
+func (ec *executionContext) _TrainReport_ranker(ctx context.Context, field graphql.CollectedField, obj *TrainReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TrainReport_ranker(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Ranker, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TrainReport_ranker(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TrainReport", field, false, false, "String")
+}
+
+func (ec *executionContext) _TrainReport_modelVersion(ctx context.Context, field graphql.CollectedField, obj *TrainReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TrainReport_modelVersion(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ModelVersion, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TrainReport_modelVersion(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TrainReport", field, false, false, "String")
+}
+
+func (ec *executionContext) _TrainReport_durationMs(ctx context.Context, field graphql.CollectedField, obj *TrainReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TrainReport_durationMs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DurationMs, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TrainReport_durationMs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TrainReport", field, false, false, "Int")
+}
+
+func (ec *executionContext) _TrainReport_interactions(ctx context.Context, field graphql.CollectedField, obj *TrainReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TrainReport_interactions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Interactions, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TrainReport_interactions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TrainReport", field, false, false, "Int")
+}
+
+func (ec *executionContext) _TrainReport_users(ctx context.Context, field graphql.CollectedField, obj *TrainReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TrainReport_users(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Users, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TrainReport_users(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TrainReport", field, false, false, "Int")
+}
+
+func (ec *executionContext) _TrainReport_items(ctx context.Context, field graphql.CollectedField, obj *TrainReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TrainReport_items(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Items, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TrainReport_items(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TrainReport", field, false, false, "Int")
+}
+
+func (ec *executionContext) _TrainReport_metrics(ctx context.Context, field graphql.CollectedField, obj *TrainReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TrainReport_metrics(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Metrics, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*Metric) graphql.Marshaler {
+			return ec.marshalNMetric2ᚕᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋgraphᚐMetricᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TrainReport_metrics(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TrainReport",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Metric(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TrainReport_trainedAt(ctx context.Context, field graphql.CollectedField, obj *TrainReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TrainReport_trainedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TrainedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TrainReport_trainedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TrainReport", field, false, false, "Time")
 }
 
 func (ec *executionContext) _User_id(ctx context.Context, field graphql.CollectedField, obj *ent.User) (ret graphql.Marshaler) {
@@ -8702,6 +14434,456 @@ func (ec *executionContext) _UserProfile_interactionCount(ctx context.Context, f
 }
 func (ec *executionContext) fieldContext_UserProfile_interactionCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("UserProfile", field, false, false, "Int")
+}
+
+func (ec *executionContext) _VariantResults_ranker(ctx context.Context, field graphql.CollectedField, obj *VariantResults) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VariantResults_ranker(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Ranker, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VariantResults_ranker(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VariantResults", field, false, false, "String")
+}
+
+func (ec *executionContext) _VariantResults_weight(ctx context.Context, field graphql.CollectedField, obj *VariantResults) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VariantResults_weight(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Weight, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VariantResults_weight(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VariantResults", field, false, false, "Int")
+}
+
+func (ec *executionContext) _VariantResults_users(ctx context.Context, field graphql.CollectedField, obj *VariantResults) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VariantResults_users(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Users, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VariantResults_users(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VariantResults", field, false, false, "Int")
+}
+
+func (ec *executionContext) _VariantResults_impressions(ctx context.Context, field graphql.CollectedField, obj *VariantResults) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VariantResults_impressions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Impressions, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VariantResults_impressions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VariantResults", field, false, false, "Int")
+}
+
+func (ec *executionContext) _VariantResults_clicks(ctx context.Context, field graphql.CollectedField, obj *VariantResults) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VariantResults_clicks(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Clicks, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VariantResults_clicks(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VariantResults", field, false, false, "Int")
+}
+
+func (ec *executionContext) _VariantResults_ctr(ctx context.Context, field graphql.CollectedField, obj *VariantResults) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VariantResults_ctr(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Ctr, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VariantResults_ctr(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VariantResults", field, false, false, "Float")
+}
+
+func (ec *executionContext) _VariantResults_ctrInterval(ctx context.Context, field graphql.CollectedField, obj *VariantResults) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VariantResults_ctrInterval(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CtrInterval, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *Interval) graphql.Marshaler {
+			return ec.marshalNInterval2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋgraphᚐInterval(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VariantResults_ctrInterval(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "VariantResults",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Interval(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _VariantResults_ctrPValue(ctx context.Context, field graphql.CollectedField, obj *VariantResults) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VariantResults_ctrPValue(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CtrPValue, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VariantResults_ctrPValue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VariantResults", field, false, false, "Float")
+}
+
+func (ec *executionContext) _VariantResults_conversions(ctx context.Context, field graphql.CollectedField, obj *VariantResults) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VariantResults_conversions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Conversions, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VariantResults_conversions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VariantResults", field, false, false, "Int")
+}
+
+func (ec *executionContext) _VariantResults_cvr(ctx context.Context, field graphql.CollectedField, obj *VariantResults) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VariantResults_cvr(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cvr, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VariantResults_cvr(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VariantResults", field, false, false, "Float")
+}
+
+func (ec *executionContext) _VariantResults_cvrInterval(ctx context.Context, field graphql.CollectedField, obj *VariantResults) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VariantResults_cvrInterval(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CvrInterval, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *Interval) graphql.Marshaler {
+			return ec.marshalNInterval2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋgraphᚐInterval(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VariantResults_cvrInterval(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "VariantResults",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Interval(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _VariantResults_revenuePerUser(ctx context.Context, field graphql.CollectedField, obj *VariantResults) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VariantResults_revenuePerUser(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RevenuePerUser, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*VariantRevenue) graphql.Marshaler {
+			return ec.marshalNVariantRevenue2ᚕᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋgraphᚐVariantRevenueᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VariantResults_revenuePerUser(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "VariantResults",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_VariantRevenue(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _VariantRevenue_currency(ctx context.Context, field graphql.CollectedField, obj *VariantRevenue) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VariantRevenue_currency(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Currency, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VariantRevenue_currency(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VariantRevenue", field, false, false, "String")
+}
+
+func (ec *executionContext) _VariantRevenue_totalMinor(ctx context.Context, field graphql.CollectedField, obj *VariantRevenue) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VariantRevenue_totalMinor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalMinor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VariantRevenue_totalMinor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VariantRevenue", field, false, false, "Int")
+}
+
+func (ec *executionContext) _VariantRevenue_perUserMinor(ctx context.Context, field graphql.CollectedField, obj *VariantRevenue) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VariantRevenue_perUserMinor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PerUserMinor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VariantRevenue_perUserMinor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VariantRevenue", field, false, false, "Float")
+}
+
+func (ec *executionContext) _Viewer_key(ctx context.Context, field graphql.CollectedField, obj *Viewer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Viewer_key(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Key, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.APIKey) graphql.Marshaler {
+			return ec.marshalNAPIKey2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚐAPIKey(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Viewer_key(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Viewer",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_APIKey(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Viewer_role(ctx context.Context, field graphql.CollectedField, obj *Viewer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Viewer_role(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Role, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v apikey.Role) graphql.Marshaler {
+			return ec.marshalNAPIKeyRole2githubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋapikeyᚐRole(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Viewer_role(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Viewer", field, false, false, "APIKeyRole")
+}
+
+func (ec *executionContext) _Viewer_ownerId(ctx context.Context, field graphql.CollectedField, obj *Viewer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Viewer_ownerId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OwnerID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *pulid.ID) graphql.Marshaler {
+			return ec.marshalOID2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Viewer_ownerId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Viewer", field, false, false, "ID")
 }
 
 func (ec *executionContext) ___Directive_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
@@ -10342,7 +16524,7 @@ func (ec *executionContext) unmarshalInputAdWhereInput(ctx context.Context, obj 
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "campaignID", "campaignIDNEQ", "campaignIDIn", "campaignIDNotIn", "campaignIDGT", "campaignIDGTE", "campaignIDLT", "campaignIDLTE", "campaignIDContains", "campaignIDHasPrefix", "campaignIDHasSuffix", "campaignIDEqualFold", "campaignIDContainsFold", "title", "titleNEQ", "titleIn", "titleNotIn", "titleGT", "titleGTE", "titleLT", "titleLTE", "titleContains", "titleHasPrefix", "titleHasSuffix", "titleEqualFold", "titleContainsFold", "body", "bodyNEQ", "bodyIn", "bodyNotIn", "bodyGT", "bodyGTE", "bodyLT", "bodyLTE", "bodyContains", "bodyHasPrefix", "bodyHasSuffix", "bodyEqualFold", "bodyContainsFold", "targetURL", "targetURLNEQ", "targetURLIn", "targetURLNotIn", "targetURLGT", "targetURLGTE", "targetURLLT", "targetURLLTE", "targetURLContains", "targetURLHasPrefix", "targetURLHasSuffix", "targetURLEqualFold", "targetURLContainsFold", "status", "statusNEQ", "statusIn", "statusNotIn", "hasCampaign", "hasCampaignWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "campaignID", "campaignIDNEQ", "campaignIDIn", "campaignIDNotIn", "campaignIDGT", "campaignIDGTE", "campaignIDLT", "campaignIDLTE", "campaignIDContains", "campaignIDHasPrefix", "campaignIDHasSuffix", "campaignIDEqualFold", "campaignIDContainsFold", "title", "titleNEQ", "titleIn", "titleNotIn", "titleGT", "titleGTE", "titleLT", "titleLTE", "titleContains", "titleHasPrefix", "titleHasSuffix", "titleEqualFold", "titleContainsFold", "body", "bodyNEQ", "bodyIn", "bodyNotIn", "bodyGT", "bodyGTE", "bodyLT", "bodyLTE", "bodyContains", "bodyHasPrefix", "bodyHasSuffix", "bodyEqualFold", "bodyContainsFold", "targetURL", "targetURLNEQ", "targetURLIn", "targetURLNotIn", "targetURLGT", "targetURLGTE", "targetURLLT", "targetURLLTE", "targetURLContains", "targetURLHasPrefix", "targetURLHasSuffix", "targetURLEqualFold", "targetURLContainsFold", "status", "statusNEQ", "statusIn", "statusNotIn", "impressions", "impressionsNEQ", "impressionsIn", "impressionsNotIn", "impressionsGT", "impressionsGTE", "impressionsLT", "impressionsLTE", "clicks", "clicksNEQ", "clicksIn", "clicksNotIn", "clicksGT", "clicksGTE", "clicksLT", "clicksLTE", "conversions", "conversionsNEQ", "conversionsIn", "conversionsNotIn", "conversionsGT", "conversionsGTE", "conversionsLT", "conversionsLTE", "hasCampaign", "hasCampaignWith"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -10874,6 +17056,174 @@ func (ec *executionContext) unmarshalInputAdWhereInput(ctx context.Context, obj 
 				return it, err
 			}
 			it.StatusNotIn = data
+		case "impressions":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("impressions"))
+			data, err := ec.unmarshalOInt2ᚖint64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Impressions = data
+		case "impressionsNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("impressionsNEQ"))
+			data, err := ec.unmarshalOInt2ᚖint64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ImpressionsNEQ = data
+		case "impressionsIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("impressionsIn"))
+			data, err := ec.unmarshalOInt2ᚕint64ᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ImpressionsIn = data
+		case "impressionsNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("impressionsNotIn"))
+			data, err := ec.unmarshalOInt2ᚕint64ᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ImpressionsNotIn = data
+		case "impressionsGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("impressionsGT"))
+			data, err := ec.unmarshalOInt2ᚖint64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ImpressionsGT = data
+		case "impressionsGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("impressionsGTE"))
+			data, err := ec.unmarshalOInt2ᚖint64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ImpressionsGTE = data
+		case "impressionsLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("impressionsLT"))
+			data, err := ec.unmarshalOInt2ᚖint64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ImpressionsLT = data
+		case "impressionsLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("impressionsLTE"))
+			data, err := ec.unmarshalOInt2ᚖint64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ImpressionsLTE = data
+		case "clicks":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clicks"))
+			data, err := ec.unmarshalOInt2ᚖint64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Clicks = data
+		case "clicksNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clicksNEQ"))
+			data, err := ec.unmarshalOInt2ᚖint64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClicksNEQ = data
+		case "clicksIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clicksIn"))
+			data, err := ec.unmarshalOInt2ᚕint64ᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClicksIn = data
+		case "clicksNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clicksNotIn"))
+			data, err := ec.unmarshalOInt2ᚕint64ᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClicksNotIn = data
+		case "clicksGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clicksGT"))
+			data, err := ec.unmarshalOInt2ᚖint64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClicksGT = data
+		case "clicksGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clicksGTE"))
+			data, err := ec.unmarshalOInt2ᚖint64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClicksGTE = data
+		case "clicksLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clicksLT"))
+			data, err := ec.unmarshalOInt2ᚖint64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClicksLT = data
+		case "clicksLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clicksLTE"))
+			data, err := ec.unmarshalOInt2ᚖint64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClicksLTE = data
+		case "conversions":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("conversions"))
+			data, err := ec.unmarshalOInt2ᚖint64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Conversions = data
+		case "conversionsNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("conversionsNEQ"))
+			data, err := ec.unmarshalOInt2ᚖint64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ConversionsNEQ = data
+		case "conversionsIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("conversionsIn"))
+			data, err := ec.unmarshalOInt2ᚕint64ᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ConversionsIn = data
+		case "conversionsNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("conversionsNotIn"))
+			data, err := ec.unmarshalOInt2ᚕint64ᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ConversionsNotIn = data
+		case "conversionsGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("conversionsGT"))
+			data, err := ec.unmarshalOInt2ᚖint64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ConversionsGT = data
+		case "conversionsGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("conversionsGTE"))
+			data, err := ec.unmarshalOInt2ᚖint64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ConversionsGTE = data
+		case "conversionsLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("conversionsLT"))
+			data, err := ec.unmarshalOInt2ᚖint64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ConversionsLT = data
+		case "conversionsLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("conversionsLTE"))
+			data, err := ec.unmarshalOInt2ᚖint64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ConversionsLTE = data
 		case "hasCampaign":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasCampaign"))
 			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
@@ -10969,7 +17319,7 @@ func (ec *executionContext) unmarshalInputCampaignWhereInput(ctx context.Context
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "partnerID", "partnerIDNEQ", "partnerIDIn", "partnerIDNotIn", "partnerIDGT", "partnerIDGTE", "partnerIDLT", "partnerIDLTE", "partnerIDContains", "partnerIDHasPrefix", "partnerIDHasSuffix", "partnerIDEqualFold", "partnerIDContainsFold", "name", "nameNEQ", "nameIn", "nameNotIn", "nameGT", "nameGTE", "nameLT", "nameLTE", "nameContains", "nameHasPrefix", "nameHasSuffix", "nameEqualFold", "nameContainsFold", "currency", "currencyNEQ", "currencyIn", "currencyNotIn", "currencyGT", "currencyGTE", "currencyLT", "currencyLTE", "currencyContains", "currencyHasPrefix", "currencyHasSuffix", "currencyEqualFold", "currencyContainsFold", "budgetMinor", "budgetMinorNEQ", "budgetMinorIn", "budgetMinorNotIn", "budgetMinorGT", "budgetMinorGTE", "budgetMinorLT", "budgetMinorLTE", "spentMinor", "spentMinorNEQ", "spentMinorIn", "spentMinorNotIn", "spentMinorGT", "spentMinorGTE", "spentMinorLT", "spentMinorLTE", "pricing", "pricingNEQ", "pricingIn", "pricingNotIn", "bidMinor", "bidMinorNEQ", "bidMinorIn", "bidMinorNotIn", "bidMinorGT", "bidMinorGTE", "bidMinorLT", "bidMinorLTE", "startsAt", "startsAtNEQ", "startsAtIn", "startsAtNotIn", "startsAtGT", "startsAtGTE", "startsAtLT", "startsAtLTE", "endsAt", "endsAtNEQ", "endsAtIn", "endsAtNotIn", "endsAtGT", "endsAtGTE", "endsAtLT", "endsAtLTE", "frequencyCap", "frequencyCapNEQ", "frequencyCapIn", "frequencyCapNotIn", "frequencyCapGT", "frequencyCapGTE", "frequencyCapLT", "frequencyCapLTE", "status", "statusNEQ", "statusIn", "statusNotIn", "hasPartner", "hasPartnerWith", "hasAds", "hasAdsWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "partnerID", "partnerIDNEQ", "partnerIDIn", "partnerIDNotIn", "partnerIDGT", "partnerIDGTE", "partnerIDLT", "partnerIDLTE", "partnerIDContains", "partnerIDHasPrefix", "partnerIDHasSuffix", "partnerIDEqualFold", "partnerIDContainsFold", "name", "nameNEQ", "nameIn", "nameNotIn", "nameGT", "nameGTE", "nameLT", "nameLTE", "nameContains", "nameHasPrefix", "nameHasSuffix", "nameEqualFold", "nameContainsFold", "currency", "currencyNEQ", "currencyIn", "currencyNotIn", "currencyGT", "currencyGTE", "currencyLT", "currencyLTE", "currencyContains", "currencyHasPrefix", "currencyHasSuffix", "currencyEqualFold", "currencyContainsFold", "budgetMinor", "budgetMinorNEQ", "budgetMinorIn", "budgetMinorNotIn", "budgetMinorGT", "budgetMinorGTE", "budgetMinorLT", "budgetMinorLTE", "spentMinor", "spentMinorNEQ", "spentMinorIn", "spentMinorNotIn", "spentMinorGT", "spentMinorGTE", "spentMinorLT", "spentMinorLTE", "impressions", "impressionsNEQ", "impressionsIn", "impressionsNotIn", "impressionsGT", "impressionsGTE", "impressionsLT", "impressionsLTE", "pricing", "pricingNEQ", "pricingIn", "pricingNotIn", "bidMinor", "bidMinorNEQ", "bidMinorIn", "bidMinorNotIn", "bidMinorGT", "bidMinorGTE", "bidMinorLT", "bidMinorLTE", "startsAt", "startsAtNEQ", "startsAtIn", "startsAtNotIn", "startsAtGT", "startsAtGTE", "startsAtLT", "startsAtLTE", "endsAt", "endsAtNEQ", "endsAtIn", "endsAtNotIn", "endsAtGT", "endsAtGTE", "endsAtLT", "endsAtLTE", "frequencyCap", "frequencyCapNEQ", "frequencyCapIn", "frequencyCapNotIn", "frequencyCapGT", "frequencyCapGTE", "frequencyCapLT", "frequencyCapLTE", "status", "statusNEQ", "statusIn", "statusNotIn", "hasPartner", "hasPartnerWith", "hasAds", "hasAdsWith"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -11494,6 +17844,62 @@ func (ec *executionContext) unmarshalInputCampaignWhereInput(ctx context.Context
 				return it, err
 			}
 			it.SpentMinorLTE = data
+		case "impressions":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("impressions"))
+			data, err := ec.unmarshalOInt2ᚖint64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Impressions = data
+		case "impressionsNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("impressionsNEQ"))
+			data, err := ec.unmarshalOInt2ᚖint64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ImpressionsNEQ = data
+		case "impressionsIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("impressionsIn"))
+			data, err := ec.unmarshalOInt2ᚕint64ᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ImpressionsIn = data
+		case "impressionsNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("impressionsNotIn"))
+			data, err := ec.unmarshalOInt2ᚕint64ᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ImpressionsNotIn = data
+		case "impressionsGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("impressionsGT"))
+			data, err := ec.unmarshalOInt2ᚖint64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ImpressionsGT = data
+		case "impressionsGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("impressionsGTE"))
+			data, err := ec.unmarshalOInt2ᚖint64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ImpressionsGTE = data
+		case "impressionsLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("impressionsLT"))
+			data, err := ec.unmarshalOInt2ᚖint64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ImpressionsLT = data
+		case "impressionsLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("impressionsLTE"))
+			data, err := ec.unmarshalOInt2ᚖint64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ImpressionsLTE = data
 		case "pricing":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("pricing"))
 			data, err := ec.unmarshalOCampaignPricing2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋcampaignᚐPricing(ctx, v)
@@ -12699,7 +19105,7 @@ func (ec *executionContext) unmarshalInputConversionWhereInput(ctx context.Conte
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "linkID", "linkIDNEQ", "linkIDIn", "linkIDNotIn", "linkIDGT", "linkIDGTE", "linkIDLT", "linkIDLTE", "linkIDContains", "linkIDHasPrefix", "linkIDHasSuffix", "linkIDEqualFold", "linkIDContainsFold", "partnerID", "partnerIDNEQ", "partnerIDIn", "partnerIDNotIn", "partnerIDGT", "partnerIDGTE", "partnerIDLT", "partnerIDLTE", "partnerIDContains", "partnerIDHasPrefix", "partnerIDHasSuffix", "partnerIDEqualFold", "partnerIDContainsFold", "influencerID", "influencerIDNEQ", "influencerIDIn", "influencerIDNotIn", "influencerIDGT", "influencerIDGTE", "influencerIDLT", "influencerIDLTE", "influencerIDContains", "influencerIDHasPrefix", "influencerIDHasSuffix", "influencerIDEqualFold", "influencerIDContainsFold", "userID", "userIDNEQ", "userIDIn", "userIDNotIn", "userIDGT", "userIDGTE", "userIDLT", "userIDLTE", "userIDContains", "userIDHasPrefix", "userIDHasSuffix", "userIDIsNil", "userIDNotNil", "userIDEqualFold", "userIDContainsFold", "orderRef", "orderRefNEQ", "orderRefIn", "orderRefNotIn", "orderRefGT", "orderRefGTE", "orderRefLT", "orderRefLTE", "orderRefContains", "orderRefHasPrefix", "orderRefHasSuffix", "orderRefEqualFold", "orderRefContainsFold", "amountMinor", "amountMinorNEQ", "amountMinorIn", "amountMinorNotIn", "amountMinorGT", "amountMinorGTE", "amountMinorLT", "amountMinorLTE", "commissionMinor", "commissionMinorNEQ", "commissionMinorIn", "commissionMinorNotIn", "commissionMinorGT", "commissionMinorGTE", "commissionMinorLT", "commissionMinorLTE", "currency", "currencyNEQ", "currencyIn", "currencyNotIn", "currencyGT", "currencyGTE", "currencyLT", "currencyLTE", "currencyContains", "currencyHasPrefix", "currencyHasSuffix", "currencyEqualFold", "currencyContainsFold", "status", "statusNEQ", "statusIn", "statusNotIn", "occurredAt", "occurredAtNEQ", "occurredAtIn", "occurredAtNotIn", "occurredAtGT", "occurredAtGTE", "occurredAtLT", "occurredAtLTE", "availableAt", "availableAtNEQ", "availableAtIn", "availableAtNotIn", "availableAtGT", "availableAtGTE", "availableAtLT", "availableAtLTE"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "linkID", "linkIDNEQ", "linkIDIn", "linkIDNotIn", "linkIDGT", "linkIDGTE", "linkIDLT", "linkIDLTE", "linkIDContains", "linkIDHasPrefix", "linkIDHasSuffix", "linkIDEqualFold", "linkIDContainsFold", "partnerID", "partnerIDNEQ", "partnerIDIn", "partnerIDNotIn", "partnerIDGT", "partnerIDGTE", "partnerIDLT", "partnerIDLTE", "partnerIDContains", "partnerIDHasPrefix", "partnerIDHasSuffix", "partnerIDEqualFold", "partnerIDContainsFold", "influencerID", "influencerIDNEQ", "influencerIDIn", "influencerIDNotIn", "influencerIDGT", "influencerIDGTE", "influencerIDLT", "influencerIDLTE", "influencerIDContains", "influencerIDHasPrefix", "influencerIDHasSuffix", "influencerIDEqualFold", "influencerIDContainsFold", "userID", "userIDNEQ", "userIDIn", "userIDNotIn", "userIDGT", "userIDGTE", "userIDLT", "userIDLTE", "userIDContains", "userIDHasPrefix", "userIDHasSuffix", "userIDIsNil", "userIDNotNil", "userIDEqualFold", "userIDContainsFold", "orderRef", "orderRefNEQ", "orderRefIn", "orderRefNotIn", "orderRefGT", "orderRefGTE", "orderRefLT", "orderRefLTE", "orderRefContains", "orderRefHasPrefix", "orderRefHasSuffix", "orderRefEqualFold", "orderRefContainsFold", "amountMinor", "amountMinorNEQ", "amountMinorIn", "amountMinorNotIn", "amountMinorGT", "amountMinorGTE", "amountMinorLT", "amountMinorLTE", "commissionMinor", "commissionMinorNEQ", "commissionMinorIn", "commissionMinorNotIn", "commissionMinorGT", "commissionMinorGTE", "commissionMinorLT", "commissionMinorLTE", "feeMinor", "feeMinorNEQ", "feeMinorIn", "feeMinorNotIn", "feeMinorGT", "feeMinorGTE", "feeMinorLT", "feeMinorLTE", "clickID", "clickIDNEQ", "clickIDIn", "clickIDNotIn", "clickIDGT", "clickIDGTE", "clickIDLT", "clickIDLTE", "clickIDContains", "clickIDHasPrefix", "clickIDHasSuffix", "clickIDIsNil", "clickIDNotNil", "clickIDEqualFold", "clickIDContainsFold", "transactionID", "transactionIDNEQ", "transactionIDIn", "transactionIDNotIn", "transactionIDGT", "transactionIDGTE", "transactionIDLT", "transactionIDLTE", "transactionIDContains", "transactionIDHasPrefix", "transactionIDHasSuffix", "transactionIDIsNil", "transactionIDNotNil", "transactionIDEqualFold", "transactionIDContainsFold", "reversalReason", "reversalReasonNEQ", "reversalReasonIn", "reversalReasonNotIn", "reversalReasonGT", "reversalReasonGTE", "reversalReasonLT", "reversalReasonLTE", "reversalReasonContains", "reversalReasonHasPrefix", "reversalReasonHasSuffix", "reversalReasonEqualFold", "reversalReasonContainsFold", "reversedAt", "reversedAtNEQ", "reversedAtIn", "reversedAtNotIn", "reversedAtGT", "reversedAtGTE", "reversedAtLT", "reversedAtLTE", "reversedAtIsNil", "reversedAtNotNil", "currency", "currencyNEQ", "currencyIn", "currencyNotIn", "currencyGT", "currencyGTE", "currencyLT", "currencyLTE", "currencyContains", "currencyHasPrefix", "currencyHasSuffix", "currencyEqualFold", "currencyContainsFold", "status", "statusNEQ", "statusIn", "statusNotIn", "occurredAt", "occurredAtNEQ", "occurredAtIn", "occurredAtNotIn", "occurredAtGT", "occurredAtGTE", "occurredAtLT", "occurredAtLTE", "availableAt", "availableAtNEQ", "availableAtIn", "availableAtNotIn", "availableAtGT", "availableAtGTE", "availableAtLT", "availableAtLTE"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -13420,6 +19826,433 @@ func (ec *executionContext) unmarshalInputConversionWhereInput(ctx context.Conte
 				return it, err
 			}
 			it.CommissionMinorLTE = data
+		case "feeMinor":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("feeMinor"))
+			data, err := ec.unmarshalOInt2ᚖint64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FeeMinor = data
+		case "feeMinorNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("feeMinorNEQ"))
+			data, err := ec.unmarshalOInt2ᚖint64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FeeMinorNEQ = data
+		case "feeMinorIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("feeMinorIn"))
+			data, err := ec.unmarshalOInt2ᚕint64ᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FeeMinorIn = data
+		case "feeMinorNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("feeMinorNotIn"))
+			data, err := ec.unmarshalOInt2ᚕint64ᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FeeMinorNotIn = data
+		case "feeMinorGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("feeMinorGT"))
+			data, err := ec.unmarshalOInt2ᚖint64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FeeMinorGT = data
+		case "feeMinorGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("feeMinorGTE"))
+			data, err := ec.unmarshalOInt2ᚖint64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FeeMinorGTE = data
+		case "feeMinorLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("feeMinorLT"))
+			data, err := ec.unmarshalOInt2ᚖint64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FeeMinorLT = data
+		case "feeMinorLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("feeMinorLTE"))
+			data, err := ec.unmarshalOInt2ᚖint64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FeeMinorLTE = data
+		case "clickID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clickID"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClickID = data
+		case "clickIDNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clickIDNEQ"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClickIDNEQ = data
+		case "clickIDIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clickIDIn"))
+			data, err := ec.unmarshalOID2ᚕgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋschemaᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClickIDIn = data
+		case "clickIDNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clickIDNotIn"))
+			data, err := ec.unmarshalOID2ᚕgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋschemaᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClickIDNotIn = data
+		case "clickIDGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clickIDGT"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClickIDGT = data
+		case "clickIDGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clickIDGTE"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClickIDGTE = data
+		case "clickIDLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clickIDLT"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClickIDLT = data
+		case "clickIDLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clickIDLTE"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClickIDLTE = data
+		case "clickIDContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clickIDContains"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClickIDContains = data
+		case "clickIDHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clickIDHasPrefix"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClickIDHasPrefix = data
+		case "clickIDHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clickIDHasSuffix"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClickIDHasSuffix = data
+		case "clickIDIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clickIDIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClickIDIsNil = data
+		case "clickIDNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clickIDNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClickIDNotNil = data
+		case "clickIDEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clickIDEqualFold"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClickIDEqualFold = data
+		case "clickIDContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clickIDContainsFold"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClickIDContainsFold = data
+		case "transactionID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("transactionID"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TransactionID = data
+		case "transactionIDNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("transactionIDNEQ"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TransactionIDNEQ = data
+		case "transactionIDIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("transactionIDIn"))
+			data, err := ec.unmarshalOID2ᚕgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋschemaᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TransactionIDIn = data
+		case "transactionIDNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("transactionIDNotIn"))
+			data, err := ec.unmarshalOID2ᚕgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋschemaᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TransactionIDNotIn = data
+		case "transactionIDGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("transactionIDGT"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TransactionIDGT = data
+		case "transactionIDGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("transactionIDGTE"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TransactionIDGTE = data
+		case "transactionIDLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("transactionIDLT"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TransactionIDLT = data
+		case "transactionIDLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("transactionIDLTE"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TransactionIDLTE = data
+		case "transactionIDContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("transactionIDContains"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TransactionIDContains = data
+		case "transactionIDHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("transactionIDHasPrefix"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TransactionIDHasPrefix = data
+		case "transactionIDHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("transactionIDHasSuffix"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TransactionIDHasSuffix = data
+		case "transactionIDIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("transactionIDIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TransactionIDIsNil = data
+		case "transactionIDNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("transactionIDNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TransactionIDNotNil = data
+		case "transactionIDEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("transactionIDEqualFold"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TransactionIDEqualFold = data
+		case "transactionIDContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("transactionIDContainsFold"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TransactionIDContainsFold = data
+		case "reversalReason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reversalReason"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReversalReason = data
+		case "reversalReasonNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reversalReasonNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReversalReasonNEQ = data
+		case "reversalReasonIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reversalReasonIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReversalReasonIn = data
+		case "reversalReasonNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reversalReasonNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReversalReasonNotIn = data
+		case "reversalReasonGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reversalReasonGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReversalReasonGT = data
+		case "reversalReasonGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reversalReasonGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReversalReasonGTE = data
+		case "reversalReasonLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reversalReasonLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReversalReasonLT = data
+		case "reversalReasonLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reversalReasonLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReversalReasonLTE = data
+		case "reversalReasonContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reversalReasonContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReversalReasonContains = data
+		case "reversalReasonHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reversalReasonHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReversalReasonHasPrefix = data
+		case "reversalReasonHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reversalReasonHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReversalReasonHasSuffix = data
+		case "reversalReasonEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reversalReasonEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReversalReasonEqualFold = data
+		case "reversalReasonContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reversalReasonContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReversalReasonContainsFold = data
+		case "reversedAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reversedAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReversedAt = data
+		case "reversedAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reversedAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReversedAtNEQ = data
+		case "reversedAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reversedAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReversedAtIn = data
+		case "reversedAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reversedAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReversedAtNotIn = data
+		case "reversedAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reversedAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReversedAtGT = data
+		case "reversedAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reversedAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReversedAtGTE = data
+		case "reversedAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reversedAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReversedAtLT = data
+		case "reversedAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reversedAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReversedAtLTE = data
+		case "reversedAtIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reversedAtIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReversedAtIsNil = data
+		case "reversedAtNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reversedAtNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReversedAtNotNil = data
 		case "currency":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("currency"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
@@ -13956,6 +20789,59 @@ func (ec *executionContext) unmarshalInputExperimentOrder(ctx context.Context, o
 func UnmarshalExperimentOrder(ctx context.Context, raw any) (ent.ExperimentOrder, error) {
 	var out ent.ExperimentOrder
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "ExperimentOrder", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputExperimentVariantInput(ctx context.Context, obj any) (ExperimentVariantInput, error) {
+	var it ExperimentVariantInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["weight"]; !present {
+		asMap["weight"] = 1
+	}
+
+	fieldsInOrder := [...]string{"ranker", "weight"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "ranker":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ranker"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Ranker = data
+		case "weight":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("weight"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Weight = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalExperimentVariantInput unmarshals raw into the ExperimentVariantInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalExperimentVariantInput(ctx context.Context, raw any) (ExperimentVariantInput, error) {
+	var out ExperimentVariantInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ExperimentVariantInput", raw, &out)
 	return out, err
 }
 
@@ -15910,6 +22796,591 @@ func UnmarshalPayoutOrder(ctx context.Context, raw any) (ent.PayoutOrder, error)
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputPayoutRunOrder(ctx context.Context, obj any) (ent.PayoutRunOrder, error) {
+	var it ent.PayoutRunOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"direction", "field"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNPayoutRunOrderField2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚐPayoutRunOrderField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalPayoutRunOrder unmarshals raw into the PayoutRunOrder input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalPayoutRunOrder(ctx context.Context, raw any) (ent.PayoutRunOrder, error) {
+	var out ent.PayoutRunOrder
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "PayoutRunOrder", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputPayoutRunWhereInput(ctx context.Context, obj any) (ent.PayoutRunWhereInput, error) {
+	var it ent.PayoutRunWhereInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "idempotencyKey", "idempotencyKeyNEQ", "idempotencyKeyIn", "idempotencyKeyNotIn", "idempotencyKeyGT", "idempotencyKeyGTE", "idempotencyKeyLT", "idempotencyKeyLTE", "idempotencyKeyContains", "idempotencyKeyHasPrefix", "idempotencyKeyHasSuffix", "idempotencyKeyEqualFold", "idempotencyKeyContainsFold", "currency", "currencyNEQ", "currencyIn", "currencyNotIn", "currencyGT", "currencyGTE", "currencyLT", "currencyLTE", "currencyContains", "currencyHasPrefix", "currencyHasSuffix", "currencyEqualFold", "currencyContainsFold", "minimumMinor", "minimumMinorNEQ", "minimumMinorIn", "minimumMinorNotIn", "minimumMinorGT", "minimumMinorGTE", "minimumMinorLT", "minimumMinorLTE", "totalMinor", "totalMinorNEQ", "totalMinorIn", "totalMinorNotIn", "totalMinorGT", "totalMinorGTE", "totalMinorLT", "totalMinorLTE", "count", "countNEQ", "countIn", "countNotIn", "countGT", "countGTE", "countLT", "countLTE", "hasPayouts", "hasPayoutsWith"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "not":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("not"))
+			data, err := ec.unmarshalOPayoutRunWhereInput2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚐPayoutRunWhereInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Not = data
+		case "and":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("and"))
+			data, err := ec.unmarshalOPayoutRunWhereInput2ᚕᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚐPayoutRunWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.And = data
+		case "or":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("or"))
+			data, err := ec.unmarshalOPayoutRunWhereInput2ᚕᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚐPayoutRunWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Or = data
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "idNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNEQ"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNEQ = data
+		case "idIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idIn"))
+			data, err := ec.unmarshalOID2ᚕgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋschemaᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDIn = data
+		case "idNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNotIn"))
+			data, err := ec.unmarshalOID2ᚕgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋschemaᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNotIn = data
+		case "idGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGT"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGT = data
+		case "idGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGTE"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGTE = data
+		case "idLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLT"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLT = data
+		case "idLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLTE"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLTE = data
+		case "createdAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAt = data
+		case "createdAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtNEQ = data
+		case "createdAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtIn = data
+		case "createdAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtNotIn = data
+		case "createdAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtGT = data
+		case "createdAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtGTE = data
+		case "createdAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtLT = data
+		case "createdAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtLTE = data
+		case "idempotencyKey":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idempotencyKey"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IdempotencyKey = data
+		case "idempotencyKeyNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idempotencyKeyNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IdempotencyKeyNEQ = data
+		case "idempotencyKeyIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idempotencyKeyIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IdempotencyKeyIn = data
+		case "idempotencyKeyNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idempotencyKeyNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IdempotencyKeyNotIn = data
+		case "idempotencyKeyGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idempotencyKeyGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IdempotencyKeyGT = data
+		case "idempotencyKeyGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idempotencyKeyGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IdempotencyKeyGTE = data
+		case "idempotencyKeyLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idempotencyKeyLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IdempotencyKeyLT = data
+		case "idempotencyKeyLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idempotencyKeyLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IdempotencyKeyLTE = data
+		case "idempotencyKeyContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idempotencyKeyContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IdempotencyKeyContains = data
+		case "idempotencyKeyHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idempotencyKeyHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IdempotencyKeyHasPrefix = data
+		case "idempotencyKeyHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idempotencyKeyHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IdempotencyKeyHasSuffix = data
+		case "idempotencyKeyEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idempotencyKeyEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IdempotencyKeyEqualFold = data
+		case "idempotencyKeyContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idempotencyKeyContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IdempotencyKeyContainsFold = data
+		case "currency":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("currency"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Currency = data
+		case "currencyNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("currencyNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CurrencyNEQ = data
+		case "currencyIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("currencyIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CurrencyIn = data
+		case "currencyNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("currencyNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CurrencyNotIn = data
+		case "currencyGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("currencyGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CurrencyGT = data
+		case "currencyGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("currencyGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CurrencyGTE = data
+		case "currencyLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("currencyLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CurrencyLT = data
+		case "currencyLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("currencyLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CurrencyLTE = data
+		case "currencyContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("currencyContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CurrencyContains = data
+		case "currencyHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("currencyHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CurrencyHasPrefix = data
+		case "currencyHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("currencyHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CurrencyHasSuffix = data
+		case "currencyEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("currencyEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CurrencyEqualFold = data
+		case "currencyContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("currencyContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CurrencyContainsFold = data
+		case "minimumMinor":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("minimumMinor"))
+			data, err := ec.unmarshalOInt2ᚖint64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MinimumMinor = data
+		case "minimumMinorNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("minimumMinorNEQ"))
+			data, err := ec.unmarshalOInt2ᚖint64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MinimumMinorNEQ = data
+		case "minimumMinorIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("minimumMinorIn"))
+			data, err := ec.unmarshalOInt2ᚕint64ᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MinimumMinorIn = data
+		case "minimumMinorNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("minimumMinorNotIn"))
+			data, err := ec.unmarshalOInt2ᚕint64ᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MinimumMinorNotIn = data
+		case "minimumMinorGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("minimumMinorGT"))
+			data, err := ec.unmarshalOInt2ᚖint64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MinimumMinorGT = data
+		case "minimumMinorGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("minimumMinorGTE"))
+			data, err := ec.unmarshalOInt2ᚖint64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MinimumMinorGTE = data
+		case "minimumMinorLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("minimumMinorLT"))
+			data, err := ec.unmarshalOInt2ᚖint64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MinimumMinorLT = data
+		case "minimumMinorLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("minimumMinorLTE"))
+			data, err := ec.unmarshalOInt2ᚖint64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MinimumMinorLTE = data
+		case "totalMinor":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("totalMinor"))
+			data, err := ec.unmarshalOInt2ᚖint64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TotalMinor = data
+		case "totalMinorNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("totalMinorNEQ"))
+			data, err := ec.unmarshalOInt2ᚖint64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TotalMinorNEQ = data
+		case "totalMinorIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("totalMinorIn"))
+			data, err := ec.unmarshalOInt2ᚕint64ᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TotalMinorIn = data
+		case "totalMinorNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("totalMinorNotIn"))
+			data, err := ec.unmarshalOInt2ᚕint64ᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TotalMinorNotIn = data
+		case "totalMinorGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("totalMinorGT"))
+			data, err := ec.unmarshalOInt2ᚖint64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TotalMinorGT = data
+		case "totalMinorGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("totalMinorGTE"))
+			data, err := ec.unmarshalOInt2ᚖint64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TotalMinorGTE = data
+		case "totalMinorLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("totalMinorLT"))
+			data, err := ec.unmarshalOInt2ᚖint64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TotalMinorLT = data
+		case "totalMinorLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("totalMinorLTE"))
+			data, err := ec.unmarshalOInt2ᚖint64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TotalMinorLTE = data
+		case "count":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("count"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Count = data
+		case "countNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("countNEQ"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CountNEQ = data
+		case "countIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("countIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CountIn = data
+		case "countNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("countNotIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CountNotIn = data
+		case "countGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("countGT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CountGT = data
+		case "countGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("countGTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CountGTE = data
+		case "countLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("countLT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CountLT = data
+		case "countLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("countLTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CountLTE = data
+		case "hasPayouts":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasPayouts"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasPayouts = data
+		case "hasPayoutsWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasPayoutsWith"))
+			data, err := ec.unmarshalOPayoutWhereInput2ᚕᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚐPayoutWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasPayoutsWith = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalPayoutRunWhereInput unmarshals raw into the PayoutRunWhereInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalPayoutRunWhereInput(ctx context.Context, raw any) (ent.PayoutRunWhereInput, error) {
+	var out ent.PayoutRunWhereInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "PayoutRunWhereInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputPayoutWhereInput(ctx context.Context, obj any) (ent.PayoutWhereInput, error) {
 	var it ent.PayoutWhereInput
 	if obj == nil {
@@ -15921,7 +23392,7 @@ func (ec *executionContext) unmarshalInputPayoutWhereInput(ctx context.Context, 
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "influencerID", "influencerIDNEQ", "influencerIDIn", "influencerIDNotIn", "influencerIDGT", "influencerIDGTE", "influencerIDLT", "influencerIDLTE", "influencerIDContains", "influencerIDHasPrefix", "influencerIDHasSuffix", "influencerIDEqualFold", "influencerIDContainsFold", "runKey", "runKeyNEQ", "runKeyIn", "runKeyNotIn", "runKeyGT", "runKeyGTE", "runKeyLT", "runKeyLTE", "runKeyContains", "runKeyHasPrefix", "runKeyHasSuffix", "runKeyEqualFold", "runKeyContainsFold", "amountMinor", "amountMinorNEQ", "amountMinorIn", "amountMinorNotIn", "amountMinorGT", "amountMinorGTE", "amountMinorLT", "amountMinorLTE", "currency", "currencyNEQ", "currencyIn", "currencyNotIn", "currencyGT", "currencyGTE", "currencyLT", "currencyLTE", "currencyContains", "currencyHasPrefix", "currencyHasSuffix", "currencyEqualFold", "currencyContainsFold", "status", "statusNEQ", "statusIn", "statusNotIn", "externalRef", "externalRefNEQ", "externalRefIn", "externalRefNotIn", "externalRefGT", "externalRefGTE", "externalRefLT", "externalRefLTE", "externalRefContains", "externalRefHasPrefix", "externalRefHasSuffix", "externalRefEqualFold", "externalRefContainsFold", "failureReason", "failureReasonNEQ", "failureReasonIn", "failureReasonNotIn", "failureReasonGT", "failureReasonGTE", "failureReasonLT", "failureReasonLTE", "failureReasonContains", "failureReasonHasPrefix", "failureReasonHasSuffix", "failureReasonEqualFold", "failureReasonContainsFold"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "influencerID", "influencerIDNEQ", "influencerIDIn", "influencerIDNotIn", "influencerIDGT", "influencerIDGTE", "influencerIDLT", "influencerIDLTE", "influencerIDContains", "influencerIDHasPrefix", "influencerIDHasSuffix", "influencerIDEqualFold", "influencerIDContainsFold", "runID", "runIDNEQ", "runIDIn", "runIDNotIn", "runIDGT", "runIDGTE", "runIDLT", "runIDLTE", "runIDContains", "runIDHasPrefix", "runIDHasSuffix", "runIDEqualFold", "runIDContainsFold", "runKey", "runKeyNEQ", "runKeyIn", "runKeyNotIn", "runKeyGT", "runKeyGTE", "runKeyLT", "runKeyLTE", "runKeyContains", "runKeyHasPrefix", "runKeyHasSuffix", "runKeyEqualFold", "runKeyContainsFold", "amountMinor", "amountMinorNEQ", "amountMinorIn", "amountMinorNotIn", "amountMinorGT", "amountMinorGTE", "amountMinorLT", "amountMinorLTE", "currency", "currencyNEQ", "currencyIn", "currencyNotIn", "currencyGT", "currencyGTE", "currencyLT", "currencyLTE", "currencyContains", "currencyHasPrefix", "currencyHasSuffix", "currencyEqualFold", "currencyContainsFold", "status", "statusNEQ", "statusIn", "statusNotIn", "externalRef", "externalRefNEQ", "externalRefIn", "externalRefNotIn", "externalRefGT", "externalRefGTE", "externalRefLT", "externalRefLTE", "externalRefContains", "externalRefHasPrefix", "externalRefHasSuffix", "externalRefEqualFold", "externalRefContainsFold", "failureReason", "failureReasonNEQ", "failureReasonIn", "failureReasonNotIn", "failureReasonGT", "failureReasonGTE", "failureReasonLT", "failureReasonLTE", "failureReasonContains", "failureReasonHasPrefix", "failureReasonHasSuffix", "failureReasonEqualFold", "failureReasonContainsFold", "transactionID", "transactionIDNEQ", "transactionIDIn", "transactionIDNotIn", "transactionIDGT", "transactionIDGTE", "transactionIDLT", "transactionIDLTE", "transactionIDContains", "transactionIDHasPrefix", "transactionIDHasSuffix", "transactionIDIsNil", "transactionIDNotNil", "transactionIDEqualFold", "transactionIDContainsFold", "settledAt", "settledAtNEQ", "settledAtIn", "settledAtNotIn", "settledAtGT", "settledAtGTE", "settledAtLT", "settledAtLTE", "settledAtIsNil", "settledAtNotNil", "hasRun", "hasRunWith"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -16152,6 +23623,97 @@ func (ec *executionContext) unmarshalInputPayoutWhereInput(ctx context.Context, 
 				return it, err
 			}
 			it.InfluencerIDContainsFold = data
+		case "runID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("runID"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RunID = data
+		case "runIDNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("runIDNEQ"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RunIDNEQ = data
+		case "runIDIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("runIDIn"))
+			data, err := ec.unmarshalOID2ᚕgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋschemaᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RunIDIn = data
+		case "runIDNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("runIDNotIn"))
+			data, err := ec.unmarshalOID2ᚕgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋschemaᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RunIDNotIn = data
+		case "runIDGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("runIDGT"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RunIDGT = data
+		case "runIDGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("runIDGTE"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RunIDGTE = data
+		case "runIDLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("runIDLT"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RunIDLT = data
+		case "runIDLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("runIDLTE"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RunIDLTE = data
+		case "runIDContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("runIDContains"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RunIDContains = data
+		case "runIDHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("runIDHasPrefix"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RunIDHasPrefix = data
+		case "runIDHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("runIDHasSuffix"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RunIDHasSuffix = data
+		case "runIDEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("runIDEqualFold"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RunIDEqualFold = data
+		case "runIDContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("runIDContainsFold"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RunIDContainsFold = data
 		case "runKey":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("runKey"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
@@ -16600,6 +24162,195 @@ func (ec *executionContext) unmarshalInputPayoutWhereInput(ctx context.Context, 
 				return it, err
 			}
 			it.FailureReasonContainsFold = data
+		case "transactionID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("transactionID"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TransactionID = data
+		case "transactionIDNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("transactionIDNEQ"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TransactionIDNEQ = data
+		case "transactionIDIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("transactionIDIn"))
+			data, err := ec.unmarshalOID2ᚕgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋschemaᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TransactionIDIn = data
+		case "transactionIDNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("transactionIDNotIn"))
+			data, err := ec.unmarshalOID2ᚕgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋschemaᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TransactionIDNotIn = data
+		case "transactionIDGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("transactionIDGT"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TransactionIDGT = data
+		case "transactionIDGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("transactionIDGTE"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TransactionIDGTE = data
+		case "transactionIDLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("transactionIDLT"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TransactionIDLT = data
+		case "transactionIDLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("transactionIDLTE"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TransactionIDLTE = data
+		case "transactionIDContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("transactionIDContains"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TransactionIDContains = data
+		case "transactionIDHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("transactionIDHasPrefix"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TransactionIDHasPrefix = data
+		case "transactionIDHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("transactionIDHasSuffix"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TransactionIDHasSuffix = data
+		case "transactionIDIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("transactionIDIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TransactionIDIsNil = data
+		case "transactionIDNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("transactionIDNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TransactionIDNotNil = data
+		case "transactionIDEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("transactionIDEqualFold"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TransactionIDEqualFold = data
+		case "transactionIDContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("transactionIDContainsFold"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TransactionIDContainsFold = data
+		case "settledAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("settledAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SettledAt = data
+		case "settledAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("settledAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SettledAtNEQ = data
+		case "settledAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("settledAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SettledAtIn = data
+		case "settledAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("settledAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SettledAtNotIn = data
+		case "settledAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("settledAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SettledAtGT = data
+		case "settledAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("settledAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SettledAtGTE = data
+		case "settledAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("settledAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SettledAtLT = data
+		case "settledAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("settledAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SettledAtLTE = data
+		case "settledAtIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("settledAtIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SettledAtIsNil = data
+		case "settledAtNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("settledAtNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SettledAtNotNil = data
+		case "hasRun":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasRun"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasRun = data
+		case "hasRunWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasRunWith"))
+			data, err := ec.unmarshalOPayoutRunWhereInput2ᚕᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚐPayoutRunWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasRunWith = data
 		}
 	}
 	return it, nil
@@ -17315,7 +25066,7 @@ func (ec *executionContext) unmarshalInputProductWhereInput(ctx context.Context,
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "partnerID", "partnerIDNEQ", "partnerIDIn", "partnerIDNotIn", "partnerIDGT", "partnerIDGTE", "partnerIDLT", "partnerIDLTE", "partnerIDContains", "partnerIDHasPrefix", "partnerIDHasSuffix", "partnerIDEqualFold", "partnerIDContainsFold", "name", "nameNEQ", "nameIn", "nameNotIn", "nameGT", "nameGTE", "nameLT", "nameLTE", "nameContains", "nameHasPrefix", "nameHasSuffix", "nameEqualFold", "nameContainsFold", "priceMinor", "priceMinorNEQ", "priceMinorIn", "priceMinorNotIn", "priceMinorGT", "priceMinorGTE", "priceMinorLT", "priceMinorLTE", "currency", "currencyNEQ", "currencyIn", "currencyNotIn", "currencyGT", "currencyGTE", "currencyLT", "currencyLTE", "currencyContains", "currencyHasPrefix", "currencyHasSuffix", "currencyEqualFold", "currencyContainsFold", "category", "categoryNEQ", "categoryIn", "categoryNotIn", "categoryGT", "categoryGTE", "categoryLT", "categoryLTE", "categoryContains", "categoryHasPrefix", "categoryHasSuffix", "categoryEqualFold", "categoryContainsFold", "hasPartner", "hasPartnerWith", "hasLinks", "hasLinksWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "partnerID", "partnerIDNEQ", "partnerIDIn", "partnerIDNotIn", "partnerIDGT", "partnerIDGTE", "partnerIDLT", "partnerIDLTE", "partnerIDContains", "partnerIDHasPrefix", "partnerIDHasSuffix", "partnerIDEqualFold", "partnerIDContainsFold", "name", "nameNEQ", "nameIn", "nameNotIn", "nameGT", "nameGTE", "nameLT", "nameLTE", "nameContains", "nameHasPrefix", "nameHasSuffix", "nameEqualFold", "nameContainsFold", "priceMinor", "priceMinorNEQ", "priceMinorIn", "priceMinorNotIn", "priceMinorGT", "priceMinorGTE", "priceMinorLT", "priceMinorLTE", "currency", "currencyNEQ", "currencyIn", "currencyNotIn", "currencyGT", "currencyGTE", "currencyLT", "currencyLTE", "currencyContains", "currencyHasPrefix", "currencyHasSuffix", "currencyEqualFold", "currencyContainsFold", "category", "categoryNEQ", "categoryIn", "categoryNotIn", "categoryGT", "categoryGTE", "categoryLT", "categoryLTE", "categoryContains", "categoryHasPrefix", "categoryHasSuffix", "categoryEqualFold", "categoryContainsFold", "url", "urlNEQ", "urlIn", "urlNotIn", "urlGT", "urlGTE", "urlLT", "urlLTE", "urlContains", "urlHasPrefix", "urlHasSuffix", "urlEqualFold", "urlContainsFold", "hasPartner", "hasPartnerWith", "hasLinks", "hasLinksWith"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -17875,6 +25626,97 @@ func (ec *executionContext) unmarshalInputProductWhereInput(ctx context.Context,
 				return it, err
 			}
 			it.CategoryContainsFold = data
+		case "url":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("url"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.URL = data
+		case "urlNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("urlNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.URLNEQ = data
+		case "urlIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("urlIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.URLIn = data
+		case "urlNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("urlNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.URLNotIn = data
+		case "urlGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("urlGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.URLGT = data
+		case "urlGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("urlGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.URLGTE = data
+		case "urlLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("urlLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.URLLT = data
+		case "urlLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("urlLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.URLLTE = data
+		case "urlContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("urlContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.URLContains = data
+		case "urlHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("urlHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.URLHasPrefix = data
+		case "urlHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("urlHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.URLHasSuffix = data
+		case "urlEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("urlEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.URLEqualFold = data
+		case "urlContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("urlContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.URLContainsFold = data
 		case "hasPartner":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasPartner"))
 			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
@@ -19675,6 +27517,29 @@ func UnmarshalUserWhereInput(ctx context.Context, raw any) (ent.UserWhereInput, 
 
 // region    ************************** interface.gotpl ***************************
 
+func (ec *executionContext) _FeedItem(ctx context.Context, sel ast.SelectionSet, obj ent.Noder) graphql.Marshaler {
+	switch obj := (obj).(type) {
+	case nil:
+		return graphql.Null
+	case *ent.Content:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Content(ctx, sel, obj)
+	case *SponsoredContent:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._SponsoredContent(ctx, sel, obj)
+	default:
+		if typedObj, ok := obj.(graphql.Marshaler); ok {
+			return typedObj
+		} else {
+			panic(fmt.Errorf("unexpected type %T; non-generated variants of FeedItem must implement graphql.Marshaler", obj))
+		}
+	}
+}
+
 func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj ent.Noder) graphql.Marshaler {
 	switch obj := (obj).(type) {
 	case nil:
@@ -19699,6 +27564,11 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Product(ctx, sel, obj)
+	case *ent.PayoutRun:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._PayoutRun(ctx, sel, obj)
 	case *ent.Payout:
 		if obj == nil {
 			return graphql.Null
@@ -19866,12 +27736,201 @@ func (ec *executionContext) _Ad(ctx context.Context, sel ast.SelectionSet, obj *
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "impressions":
+			out.Values[i] = ec._Ad_impressions(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "clicks":
+			out.Values[i] = ec._Ad_clicks(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "conversions":
+			out.Values[i] = ec._Ad_conversions(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "campaign":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Ad_campaign(ctx, field, obj)
 				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var adMetricsImplementors = []string{"AdMetrics"}
+
+func (ec *executionContext) _AdMetrics(ctx context.Context, sel ast.SelectionSet, obj *AdMetrics) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, adMetricsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AdMetrics")
+		case "impressions":
+			out.Values[i] = ec._AdMetrics_impressions(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "clicks":
+			out.Values[i] = ec._AdMetrics_clicks(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "conversions":
+			out.Values[i] = ec._AdMetrics_conversions(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "spendMinor":
+			out.Values[i] = ec._AdMetrics_spendMinor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "revenueMinor":
+			out.Values[i] = ec._AdMetrics_revenueMinor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "ctr":
+			out.Values[i] = ec._AdMetrics_ctr(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "cvr":
+			out.Values[i] = ec._AdMetrics_cvr(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "cpmMinor":
+			out.Values[i] = ec._AdMetrics_cpmMinor(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "cpcMinor":
+			out.Values[i] = ec._AdMetrics_cpcMinor(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "cpaMinor":
+			out.Values[i] = ec._AdMetrics_cpaMinor(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "roas":
+			out.Values[i] = ec._AdMetrics_roas(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var audienceImplementors = []string{"Audience"}
+
+func (ec *executionContext) _Audience(ctx context.Context, sel ast.SelectionSet, obj *Audience) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, audienceImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Audience")
+		case "influencer":
+			out.Values[i] = ec._Audience_influencer(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "followers":
+			out.Values[i] = ec._Audience_followers(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "minGroupSize":
+			out.Values[i] = ec._Audience_minGroupSize(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "countries":
+			out.Values[i] = ec._Audience_countries(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "ageBrackets":
+			out.Values[i] = ec._Audience_ageBrackets(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var audienceGroupImplementors = []string{"AudienceGroup"}
+
+func (ec *executionContext) _AudienceGroup(ctx context.Context, sel ast.SelectionSet, obj *AudienceGroup) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, audienceGroupImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AudienceGroup")
+		case "key":
+			out.Values[i] = ec._AudienceGroup_key(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._AudienceGroup_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -19932,6 +27991,11 @@ func (ec *executionContext) _Campaign(ctx context.Context, sel ast.SelectionSet,
 			}
 		case "spentMinor":
 			out.Values[i] = ec._Campaign_spentMinor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "impressions":
+			out.Values[i] = ec._Campaign_impressions(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -20009,7 +28073,123 @@ func (ec *executionContext) _Campaign(ctx context.Context, sel ast.SelectionSet,
 	return out
 }
 
-var contentImplementors = []string{"Content", "Node"}
+var campaignStatsImplementors = []string{"CampaignStats"}
+
+func (ec *executionContext) _CampaignStats(ctx context.Context, sel ast.SelectionSet, obj *CampaignStats) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, campaignStatsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CampaignStats")
+		case "campaign":
+			out.Values[i] = ec._CampaignStats_campaign(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "currency":
+			out.Values[i] = ec._CampaignStats_currency(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "from":
+			out.Values[i] = ec._CampaignStats_from(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "to":
+			out.Values[i] = ec._CampaignStats_to(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "groupBy":
+			out.Values[i] = ec._CampaignStats_groupBy(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "total":
+			out.Values[i] = ec._CampaignStats_total(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "groups":
+			out.Values[i] = ec._CampaignStats_groups(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var campaignStatsGroupImplementors = []string{"CampaignStatsGroup"}
+
+func (ec *executionContext) _CampaignStatsGroup(ctx context.Context, sel ast.SelectionSet, obj *CampaignStatsGroup) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, campaignStatsGroupImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CampaignStatsGroup")
+		case "day":
+			out.Values[i] = ec._CampaignStatsGroup_day(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "adId":
+			out.Values[i] = ec._CampaignStatsGroup_adId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "influencerId":
+			out.Values[i] = ec._CampaignStatsGroup_influencerId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "contentId":
+			out.Values[i] = ec._CampaignStatsGroup_contentId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "metrics":
+			out.Values[i] = ec._CampaignStatsGroup_metrics(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var contentImplementors = []string{"Content", "Node", "FeedItem"}
 
 func (ec *executionContext) _Content(ctx context.Context, sel ast.SelectionSet, obj *ent.Content) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, contentImplementors)
@@ -20284,6 +28464,31 @@ func (ec *executionContext) _Conversion(ctx context.Context, sel ast.SelectionSe
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "feeMinor":
+			out.Values[i] = ec._Conversion_feeMinor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "clickID":
+			out.Values[i] = ec._Conversion_clickID(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "transactionID":
+			out.Values[i] = ec._Conversion_transactionID(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "reversalReason":
+			out.Values[i] = ec._Conversion_reversalReason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reversedAt":
+			out.Values[i] = ec._Conversion_reversedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "currency":
 			out.Values[i] = ec._Conversion_currency(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -20301,6 +28506,44 @@ func (ec *executionContext) _Conversion(ctx context.Context, sel ast.SelectionSe
 			}
 		case "availableAt":
 			out.Values[i] = ec._Conversion_availableAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var createApiKeyPayloadImplementors = []string{"CreateApiKeyPayload"}
+
+func (ec *executionContext) _CreateApiKeyPayload(ctx context.Context, sel ast.SelectionSet, obj *CreateAPIKeyPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, createApiKeyPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CreateApiKeyPayload")
+		case "key":
+			out.Values[i] = ec._CreateApiKeyPayload_key(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "secret":
+			out.Values[i] = ec._CreateApiKeyPayload_secret(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -20393,6 +28636,97 @@ func (ec *executionContext) _Experiment(ctx context.Context, sel ast.SelectionSe
 		case "stoppedAt":
 			out.Values[i] = ec._Experiment_stoppedAt(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "variants":
+			out.Values[i] = ec._Experiment_variants(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var experimentResultsImplementors = []string{"ExperimentResults"}
+
+func (ec *executionContext) _ExperimentResults(ctx context.Context, sel ast.SelectionSet, obj *ExperimentResults) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, experimentResultsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ExperimentResults")
+		case "experiment":
+			out.Values[i] = ec._ExperimentResults_experiment(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "from":
+			out.Values[i] = ec._ExperimentResults_from(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "to":
+			out.Values[i] = ec._ExperimentResults_to(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "variants":
+			out.Values[i] = ec._ExperimentResults_variants(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var experimentVariantImplementors = []string{"ExperimentVariant"}
+
+func (ec *executionContext) _ExperimentVariant(ctx context.Context, sel ast.SelectionSet, obj *schema.Variant) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, experimentVariantImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ExperimentVariant")
+		case "ranker":
+			out.Values[i] = ec._ExperimentVariant_ranker(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "weight":
+			out.Values[i] = ec._ExperimentVariant_weight(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		default:
@@ -20533,6 +28867,49 @@ func (ec *executionContext) _FollowEdge(ctx context.Context, sel ast.SelectionSe
 			}
 		case "cursor":
 			out.Values[i] = ec._FollowEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var forgetUserPayloadImplementors = []string{"ForgetUserPayload"}
+
+func (ec *executionContext) _ForgetUserPayload(ctx context.Context, sel ast.SelectionSet, obj *ForgetUserPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, forgetUserPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ForgetUserPayload")
+		case "userId":
+			out.Values[i] = ec._ForgetUserPayload_userId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "interactionsDeleted":
+			out.Values[i] = ec._ForgetUserPayload_interactionsDeleted(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "followsDeleted":
+			out.Values[i] = ec._ForgetUserPayload_followsDeleted(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -20725,6 +29102,49 @@ func (ec *executionContext) _InfluencerEdge(ctx context.Context, sel ast.Selecti
 	return out
 }
 
+var influencerRecommendationImplementors = []string{"InfluencerRecommendation"}
+
+func (ec *executionContext) _InfluencerRecommendation(ctx context.Context, sel ast.SelectionSet, obj *InfluencerRecommendation) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, influencerRecommendationImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("InfluencerRecommendation")
+		case "influencer":
+			out.Values[i] = ec._InfluencerRecommendation_influencer(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "score":
+			out.Values[i] = ec._InfluencerRecommendation_score(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reason":
+			out.Values[i] = ec._InfluencerRecommendation_reason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var influencerStatsImplementors = []string{"InfluencerStats"}
 
 func (ec *executionContext) _InfluencerStats(ctx context.Context, sel ast.SelectionSet, obj *InfluencerStats) graphql.Marshaler {
@@ -20831,6 +29251,44 @@ func (ec *executionContext) _InfluencerWeight(ctx context.Context, sel ast.Selec
 	return out
 }
 
+var intervalImplementors = []string{"Interval"}
+
+func (ec *executionContext) _Interval(ctx context.Context, sel ast.SelectionSet, obj *Interval) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, intervalImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Interval")
+		case "low":
+			out.Values[i] = ec._Interval_low(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "high":
+			out.Values[i] = ec._Interval_high(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var kindCountImplementors = []string{"KindCount"}
 
 func (ec *executionContext) _KindCount(ctx context.Context, sel ast.SelectionSet, obj *KindCount) graphql.Marshaler {
@@ -20849,6 +29307,44 @@ func (ec *executionContext) _KindCount(ctx context.Context, sel ast.SelectionSet
 			}
 		case "count":
 			out.Values[i] = ec._KindCount_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var metricImplementors = []string{"Metric"}
+
+func (ec *executionContext) _Metric(ctx context.Context, sel ast.SelectionSet, obj *Metric) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, metricImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Metric")
+		case "name":
+			out.Values[i] = ec._Metric_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "value":
+			out.Values[i] = ec._Metric_value(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -20947,6 +29443,48 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "recordInteractions":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_recordInteractions(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createApiKey":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createApiKey(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "revokeApiKey":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_revokeApiKey(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "forgetUser":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_forgetUser(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createExperiment":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createExperiment(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "stopExperiment":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_stopExperiment(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "trainRanker":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_trainRanker(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -21090,48 +29628,138 @@ func (ec *executionContext) _Payout(ctx context.Context, sel ast.SelectionSet, o
 		case "id":
 			out.Values[i] = ec._Payout_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "createdAt":
 			out.Values[i] = ec._Payout_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "influencerID":
 			out.Values[i] = ec._Payout_influencerID(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "runID":
+			out.Values[i] = ec._Payout_runID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "runKey":
 			out.Values[i] = ec._Payout_runKey(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "amountMinor":
 			out.Values[i] = ec._Payout_amountMinor(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "currency":
 			out.Values[i] = ec._Payout_currency(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "status":
 			out.Values[i] = ec._Payout_status(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "externalRef":
 			out.Values[i] = ec._Payout_externalRef(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "failureReason":
 			out.Values[i] = ec._Payout_failureReason(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "transactionID":
+			out.Values[i] = ec._Payout_transactionID(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "settledAt":
+			out.Values[i] = ec._Payout_settledAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "run":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Payout_run(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var payoutRunImplementors = []string{"PayoutRun", "Node"}
+
+func (ec *executionContext) _PayoutRun(ctx context.Context, sel ast.SelectionSet, obj *ent.PayoutRun) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, payoutRunImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PayoutRun")
+		case "id":
+			out.Values[i] = ec._PayoutRun_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._PayoutRun_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "idempotencyKey":
+			out.Values[i] = ec._PayoutRun_idempotencyKey(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "currency":
+			out.Values[i] = ec._PayoutRun_currency(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "minimumMinor":
+			out.Values[i] = ec._PayoutRun_minimumMinor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "totalMinor":
+			out.Values[i] = ec._PayoutRun_totalMinor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "count":
+			out.Values[i] = ec._PayoutRun_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "payouts":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._PayoutRun_payouts(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -21192,6 +29820,11 @@ func (ec *executionContext) _Product(ctx context.Context, sel ast.SelectionSet, 
 			}
 		case "category":
 			out.Values[i] = ec._Product_category(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "url":
+			out.Values[i] = ec._Product_url(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -21348,6 +29981,54 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_users(ctx, field)
 				})
+		case "campaignStats":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_campaignStats(ctx, field)
+				})
+		case "influencerAudience":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_influencerAudience(ctx, field)
+				})
+		case "viewer":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_viewer(ctx, field)
+				})
+		case "experimentResults":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_experimentResults(ctx, field)
+				})
+		case "recommendations":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_recommendations(ctx, field)
+				})
+		case "similarContent":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_similarContent(ctx, field)
+				})
+		case "recommendedInfluencers":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_recommendedInfluencers(ctx, field)
+				})
+		case "rankers":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_rankers(ctx, field)
+				})
 		case "userProfile":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, true,
@@ -21373,6 +30054,306 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			})
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var rankerImplementors = []string{"Ranker"}
+
+func (ec *executionContext) _Ranker(ctx context.Context, sel ast.SelectionSet, obj *Ranker) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, rankerImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Ranker")
+		case "name":
+			out.Values[i] = ec._Ranker_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "version":
+			out.Values[i] = ec._Ranker_version(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "description":
+			out.Values[i] = ec._Ranker_description(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "capabilities":
+			out.Values[i] = ec._Ranker_capabilities(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._Ranker_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "restarts":
+			out.Values[i] = ec._Ranker_restarts(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "builtin":
+			out.Values[i] = ec._Ranker_builtin(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "lastError":
+			out.Values[i] = ec._Ranker_lastError(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "modelVersion":
+			out.Values[i] = ec._Ranker_modelVersion(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "lastTrainedAt":
+			out.Values[i] = ec._Ranker_lastTrainedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "trainedOnInteractions":
+			out.Values[i] = ec._Ranker_trainedOnInteractions(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "metrics":
+			out.Values[i] = ec._Ranker_metrics(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "params":
+			out.Values[i] = ec._Ranker_params(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var rankerParamImplementors = []string{"RankerParam"}
+
+func (ec *executionContext) _RankerParam(ctx context.Context, sel ast.SelectionSet, obj *RankerParam) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, rankerParamImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RankerParam")
+		case "name":
+			out.Values[i] = ec._RankerParam_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "kind":
+			out.Values[i] = ec._RankerParam_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "min":
+			out.Values[i] = ec._RankerParam_min(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "max":
+			out.Values[i] = ec._RankerParam_max(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "default":
+			out.Values[i] = ec._RankerParam_default(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "description":
+			out.Values[i] = ec._RankerParam_description(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var recommendationConnectionImplementors = []string{"RecommendationConnection"}
+
+func (ec *executionContext) _RecommendationConnection(ctx context.Context, sel ast.SelectionSet, obj *RecommendationConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, recommendationConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RecommendationConnection")
+		case "edges":
+			out.Values[i] = ec._RecommendationConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._RecommendationConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._RecommendationConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "ranker":
+			out.Values[i] = ec._RecommendationConnection_ranker(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "fallback":
+			out.Values[i] = ec._RecommendationConnection_fallback(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "fallbackReason":
+			out.Values[i] = ec._RecommendationConnection_fallbackReason(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var recommendationEdgeImplementors = []string{"RecommendationEdge"}
+
+func (ec *executionContext) _RecommendationEdge(ctx context.Context, sel ast.SelectionSet, obj *RecommendationEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, recommendationEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RecommendationEdge")
+		case "cursor":
+			out.Values[i] = ec._RecommendationEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._RecommendationEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "score":
+			out.Values[i] = ec._RecommendationEdge_score(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "ranker":
+			out.Values[i] = ec._RecommendationEdge_ranker(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reason":
+			out.Values[i] = ec._RecommendationEdge_reason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var recommendationPageInfoImplementors = []string{"RecommendationPageInfo"}
+
+func (ec *executionContext) _RecommendationPageInfo(ctx context.Context, sel ast.SelectionSet, obj *RecommendationPageInfo) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, recommendationPageInfoImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RecommendationPageInfo")
+		case "hasNextPage":
+			out.Values[i] = ec._RecommendationPageInfo_hasNextPage(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "endCursor":
+			out.Values[i] = ec._RecommendationPageInfo_endCursor(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -21457,6 +30438,54 @@ func (ec *executionContext) _RejectedItem(ctx context.Context, sel ast.Selection
 			}
 		case "message":
 			out.Values[i] = ec._RejectedItem_message(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var sponsoredContentImplementors = []string{"SponsoredContent", "FeedItem"}
+
+func (ec *executionContext) _SponsoredContent(ctx context.Context, sel ast.SelectionSet, obj *SponsoredContent) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, sponsoredContentImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SponsoredContent")
+		case "id":
+			out.Values[i] = ec._SponsoredContent_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "ad":
+			out.Values[i] = ec._SponsoredContent_ad(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "clickUrl":
+			out.Values[i] = ec._SponsoredContent_clickUrl(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "label":
+			out.Values[i] = ec._SponsoredContent_label(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -21573,6 +30602,74 @@ func (ec *executionContext) _Tip(ctx context.Context, sel ast.SelectionSet, obj 
 			}
 		case "transactionID":
 			out.Values[i] = ec._Tip_transactionID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var trainReportImplementors = []string{"TrainReport"}
+
+func (ec *executionContext) _TrainReport(ctx context.Context, sel ast.SelectionSet, obj *TrainReport) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, trainReportImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TrainReport")
+		case "ranker":
+			out.Values[i] = ec._TrainReport_ranker(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "modelVersion":
+			out.Values[i] = ec._TrainReport_modelVersion(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "durationMs":
+			out.Values[i] = ec._TrainReport_durationMs(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "interactions":
+			out.Values[i] = ec._TrainReport_interactions(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "users":
+			out.Values[i] = ec._TrainReport_users(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "items":
+			out.Values[i] = ec._TrainReport_items(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "metrics":
+			out.Values[i] = ec._TrainReport_metrics(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "trainedAt":
+			out.Values[i] = ec._TrainReport_trainedAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -21783,6 +30880,180 @@ func (ec *executionContext) _UserProfile(ctx context.Context, sel ast.SelectionS
 		case "interactionCount":
 			out.Values[i] = ec._UserProfile_interactionCount(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var variantResultsImplementors = []string{"VariantResults"}
+
+func (ec *executionContext) _VariantResults(ctx context.Context, sel ast.SelectionSet, obj *VariantResults) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, variantResultsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("VariantResults")
+		case "ranker":
+			out.Values[i] = ec._VariantResults_ranker(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "weight":
+			out.Values[i] = ec._VariantResults_weight(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "users":
+			out.Values[i] = ec._VariantResults_users(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "impressions":
+			out.Values[i] = ec._VariantResults_impressions(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "clicks":
+			out.Values[i] = ec._VariantResults_clicks(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "ctr":
+			out.Values[i] = ec._VariantResults_ctr(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "ctrInterval":
+			out.Values[i] = ec._VariantResults_ctrInterval(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "ctrPValue":
+			out.Values[i] = ec._VariantResults_ctrPValue(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "conversions":
+			out.Values[i] = ec._VariantResults_conversions(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cvr":
+			out.Values[i] = ec._VariantResults_cvr(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cvrInterval":
+			out.Values[i] = ec._VariantResults_cvrInterval(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "revenuePerUser":
+			out.Values[i] = ec._VariantResults_revenuePerUser(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var variantRevenueImplementors = []string{"VariantRevenue"}
+
+func (ec *executionContext) _VariantRevenue(ctx context.Context, sel ast.SelectionSet, obj *VariantRevenue) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, variantRevenueImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("VariantRevenue")
+		case "currency":
+			out.Values[i] = ec._VariantRevenue_currency(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalMinor":
+			out.Values[i] = ec._VariantRevenue_totalMinor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "perUserMinor":
+			out.Values[i] = ec._VariantRevenue_perUserMinor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var viewerImplementors = []string{"Viewer"}
+
+func (ec *executionContext) _Viewer(ctx context.Context, sel ast.SelectionSet, obj *Viewer) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, viewerImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Viewer")
+		case "key":
+			out.Values[i] = ec._Viewer_key(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "role":
+			out.Values[i] = ec._Viewer_role(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "ownerId":
+			out.Values[i] = ec._Viewer_ownerId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -22164,6 +31435,14 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 
 // region    ***************************** type.gotpl *****************************
 
+func (ec *executionContext) marshalNAPIKey2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚐAPIKey(ctx context.Context, sel ast.SelectionSet, v *ent.APIKey) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "APIKey!")
+		return graphql.Null
+	}
+	return ec._APIKey(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNAPIKeyOrderField2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚐAPIKeyOrderField(ctx context.Context, v any) (*ent.APIKeyOrderField, error) {
 	var res = new(ent.APIKeyOrderField)
 	err := res.UnmarshalGQL(v)
@@ -22188,6 +31467,36 @@ func (ec *executionContext) marshalNAPIKeyRole2githubᚗcomᚋlimelightᚑhqᚋl
 	return v
 }
 
+func (ec *executionContext) unmarshalNAPIKeyRole2ᚕgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋapikeyᚐRoleᚄ(ctx context.Context, v any) ([]apikey.Role, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]apikey.Role, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNAPIKeyRole2githubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋapikeyᚐRole(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNAPIKeyRole2ᚕgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋapikeyᚐRoleᚄ(ctx context.Context, sel ast.SelectionSet, v []apikey.Role) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAPIKeyRole2githubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋapikeyᚐRole(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalNAPIKeyWhereInput2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚐAPIKeyWhereInput(ctx context.Context, v any) (*ent.APIKeyWhereInput, error) {
 	res, err := ec.unmarshalInputAPIKeyWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
@@ -22199,6 +31508,14 @@ func (ec *executionContext) marshalNAd2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimeli
 		return graphql.Null
 	}
 	return ec._Ad(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNAdMetrics2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋgraphᚐAdMetrics(ctx context.Context, sel ast.SelectionSet, v *AdMetrics) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AdMetrics!")
+		return graphql.Null
+	}
+	return ec._AdMetrics(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNAdOrderField2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚐAdOrderField(ctx context.Context, v any) (*ent.AdOrderField, error) {
@@ -22228,6 +31545,38 @@ func (ec *executionContext) marshalNAdStatus2githubᚗcomᚋlimelightᚑhqᚋlim
 func (ec *executionContext) unmarshalNAdWhereInput2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚐAdWhereInput(ctx context.Context, v any) (*ent.AdWhereInput, error) {
 	res, err := ec.unmarshalInputAdWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAudience2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋgraphᚐAudience(ctx context.Context, sel ast.SelectionSet, v *Audience) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Audience!")
+		return graphql.Null
+	}
+	return ec._Audience(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNAudienceGroup2ᚕᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋgraphᚐAudienceGroupᚄ(ctx context.Context, sel ast.SelectionSet, v []*AudienceGroup) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAudienceGroup2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋgraphᚐAudienceGroup(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNAudienceGroup2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋgraphᚐAudienceGroup(ctx context.Context, sel ast.SelectionSet, v *AudienceGroup) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AudienceGroup!")
+		return graphql.Null
+	}
+	return ec._AudienceGroup(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNBoolean2bool(ctx context.Context, v any) (bool, error) {
@@ -22274,6 +31623,78 @@ func (ec *executionContext) unmarshalNCampaignPricing2githubᚗcomᚋlimelight�
 
 func (ec *executionContext) marshalNCampaignPricing2githubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋcampaignᚐPricing(ctx context.Context, sel ast.SelectionSet, v campaign.Pricing) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) marshalNCampaignStats2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋgraphᚐCampaignStats(ctx context.Context, sel ast.SelectionSet, v *CampaignStats) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CampaignStats!")
+		return graphql.Null
+	}
+	return ec._CampaignStats(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNCampaignStatsDimension2githubᚗcomᚋlimelightᚑhqᚋlimelightᚋgraphᚐCampaignStatsDimension(ctx context.Context, v any) (CampaignStatsDimension, error) {
+	var res CampaignStatsDimension
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCampaignStatsDimension2githubᚗcomᚋlimelightᚑhqᚋlimelightᚋgraphᚐCampaignStatsDimension(ctx context.Context, sel ast.SelectionSet, v CampaignStatsDimension) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNCampaignStatsDimension2ᚕgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋgraphᚐCampaignStatsDimensionᚄ(ctx context.Context, v any) ([]CampaignStatsDimension, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]CampaignStatsDimension, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNCampaignStatsDimension2githubᚗcomᚋlimelightᚑhqᚋlimelightᚋgraphᚐCampaignStatsDimension(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNCampaignStatsDimension2ᚕgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋgraphᚐCampaignStatsDimensionᚄ(ctx context.Context, sel ast.SelectionSet, v []CampaignStatsDimension) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCampaignStatsDimension2githubᚗcomᚋlimelightᚑhqᚋlimelightᚋgraphᚐCampaignStatsDimension(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNCampaignStatsGroup2ᚕᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋgraphᚐCampaignStatsGroupᚄ(ctx context.Context, sel ast.SelectionSet, v []*CampaignStatsGroup) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCampaignStatsGroup2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋgraphᚐCampaignStatsGroup(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNCampaignStatsGroup2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋgraphᚐCampaignStatsGroup(ctx context.Context, sel ast.SelectionSet, v *CampaignStatsGroup) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CampaignStatsGroup!")
+		return graphql.Null
+	}
+	return ec._CampaignStatsGroup(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNCampaignStatus2githubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋcampaignᚐStatus(ctx context.Context, v any) (campaign.Status, error) {
@@ -22399,6 +31820,14 @@ func (ec *executionContext) unmarshalNConversionWhereInput2ᚖgithubᚗcomᚋlim
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNCreateApiKeyPayload2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋgraphᚐCreateAPIKeyPayload(ctx context.Context, sel ast.SelectionSet, v *CreateAPIKeyPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CreateApiKeyPayload!")
+		return graphql.Null
+	}
+	return ec._CreateApiKeyPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNCreateContentInput2githubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚐCreateContentInput(ctx context.Context, v any) (ent.CreateContentInput, error) {
 	res, err := ec.unmarshalInputCreateContentInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -22448,6 +31877,14 @@ func (ec *executionContext) marshalNDayCount2ᚖgithubᚗcomᚋlimelightᚑhqᚋ
 	return ec._DayCount(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNExperiment2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚐExperiment(ctx context.Context, sel ast.SelectionSet, v *ent.Experiment) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Experiment!")
+		return graphql.Null
+	}
+	return ec._Experiment(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNExperimentOrderField2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚐExperimentOrderField(ctx context.Context, v any) (*ent.ExperimentOrderField, error) {
 	var res = new(ent.ExperimentOrderField)
 	err := res.UnmarshalGQL(v)
@@ -22462,6 +31899,14 @@ func (ec *executionContext) marshalNExperimentOrderField2ᚖgithubᚗcomᚋlimel
 	return v
 }
 
+func (ec *executionContext) marshalNExperimentResults2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋgraphᚐExperimentResults(ctx context.Context, sel ast.SelectionSet, v *ExperimentResults) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ExperimentResults!")
+		return graphql.Null
+	}
+	return ec._ExperimentResults(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNExperimentStatus2githubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋexperimentᚐStatus(ctx context.Context, v any) (experiment.Status, error) {
 	var res experiment.Status
 	err := res.UnmarshalGQL(v)
@@ -22472,9 +31917,56 @@ func (ec *executionContext) marshalNExperimentStatus2githubᚗcomᚋlimelightᚑ
 	return v
 }
 
+func (ec *executionContext) marshalNExperimentVariant2githubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋschemaᚐVariant(ctx context.Context, sel ast.SelectionSet, v schema.Variant) graphql.Marshaler {
+	return ec._ExperimentVariant(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNExperimentVariant2ᚕgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋschemaᚐVariantᚄ(ctx context.Context, sel ast.SelectionSet, v []schema.Variant) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNExperimentVariant2githubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋschemaᚐVariant(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNExperimentVariantInput2ᚕᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋgraphᚐExperimentVariantInputᚄ(ctx context.Context, v any) ([]*ExperimentVariantInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*ExperimentVariantInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNExperimentVariantInput2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋgraphᚐExperimentVariantInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalNExperimentVariantInput2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋgraphᚐExperimentVariantInput(ctx context.Context, v any) (*ExperimentVariantInput, error) {
+	res, err := ec.unmarshalInputExperimentVariantInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNExperimentWhereInput2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚐExperimentWhereInput(ctx context.Context, v any) (*ent.ExperimentWhereInput, error) {
 	res, err := ec.unmarshalInputExperimentWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNFeedItem2githubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚐNoder(ctx context.Context, sel ast.SelectionSet, v ent.Noder) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "FeedItem!")
+		return graphql.Null
+	}
+	return ec._FeedItem(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNFloat2float64(ctx context.Context, v any) (float64, error) {
@@ -22510,6 +32002,14 @@ func (ec *executionContext) marshalNFollowConnection2ᚖgithubᚗcomᚋlimelight
 func (ec *executionContext) unmarshalNFollowWhereInput2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚐFollowWhereInput(ctx context.Context, v any) (*ent.FollowWhereInput, error) {
 	res, err := ec.unmarshalInputFollowWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNForgetUserPayload2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋgraphᚐForgetUserPayload(ctx context.Context, sel ast.SelectionSet, v *ForgetUserPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ForgetUserPayload!")
+		return graphql.Null
+	}
+	return ec._ForgetUserPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNID2githubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋschemaᚋpulidᚐID(ctx context.Context, v any) (pulid.ID, error) {
@@ -22579,6 +32079,30 @@ func (ec *executionContext) marshalNInfluencerOrderField2ᚖgithubᚗcomᚋlimel
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) marshalNInfluencerRecommendation2ᚕᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋgraphᚐInfluencerRecommendationᚄ(ctx context.Context, sel ast.SelectionSet, v []*InfluencerRecommendation) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNInfluencerRecommendation2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋgraphᚐInfluencerRecommendation(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNInfluencerRecommendation2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋgraphᚐInfluencerRecommendation(ctx context.Context, sel ast.SelectionSet, v *InfluencerRecommendation) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "InfluencerRecommendation!")
+		return graphql.Null
+	}
+	return ec._InfluencerRecommendation(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNInfluencerStats2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋgraphᚐInfluencerStats(ctx context.Context, sel ast.SelectionSet, v *InfluencerStats) graphql.Marshaler {
@@ -22704,6 +32228,14 @@ func (ec *executionContext) marshalNInteractionKind2githubᚗcomᚋlimelightᚑh
 	return v
 }
 
+func (ec *executionContext) marshalNInterval2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋgraphᚐInterval(ctx context.Context, sel ast.SelectionSet, v *Interval) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Interval!")
+		return graphql.Null
+	}
+	return ec._Interval(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNKindCount2ᚕᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋgraphᚐKindCountᚄ(ctx context.Context, sel ast.SelectionSet, v []*KindCount) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -22726,6 +32258,30 @@ func (ec *executionContext) marshalNKindCount2ᚖgithubᚗcomᚋlimelightᚑhq�
 		return graphql.Null
 	}
 	return ec._KindCount(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNMetric2ᚕᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋgraphᚐMetricᚄ(ctx context.Context, sel ast.SelectionSet, v []*Metric) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNMetric2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋgraphᚐMetric(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNMetric2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋgraphᚐMetric(ctx context.Context, sel ast.SelectionSet, v *Metric) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Metric!")
+		return graphql.Null
+	}
+	return ec._Metric(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNNode2ᚕgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚐNoder(ctx context.Context, sel ast.SelectionSet, v []ent.Noder) graphql.Marshaler {
@@ -22779,6 +32335,14 @@ func (ec *executionContext) unmarshalNPartnerWhereInput2ᚖgithubᚗcomᚋlimeli
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNPayout2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚐPayout(ctx context.Context, sel ast.SelectionSet, v *ent.Payout) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Payout!")
+		return graphql.Null
+	}
+	return ec._Payout(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNPayoutOrderField2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚐPayoutOrderField(ctx context.Context, v any) (*ent.PayoutOrderField, error) {
 	var res = new(ent.PayoutOrderField)
 	err := res.UnmarshalGQL(v)
@@ -22791,6 +32355,33 @@ func (ec *executionContext) marshalNPayoutOrderField2ᚖgithubᚗcomᚋlimelight
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) marshalNPayoutRun2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚐPayoutRun(ctx context.Context, sel ast.SelectionSet, v *ent.PayoutRun) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "PayoutRun!")
+		return graphql.Null
+	}
+	return ec._PayoutRun(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNPayoutRunOrderField2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚐPayoutRunOrderField(ctx context.Context, v any) (*ent.PayoutRunOrderField, error) {
+	var res = new(ent.PayoutRunOrderField)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNPayoutRunOrderField2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚐPayoutRunOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.PayoutRunOrderField) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "PayoutRunOrderField!")
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalNPayoutRunWhereInput2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚐPayoutRunWhereInput(ctx context.Context, v any) (*ent.PayoutRunWhereInput, error) {
+	res, err := ec.unmarshalInputPayoutRunWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNPayoutStatus2githubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋpayoutᚐStatus(ctx context.Context, v any) (payout.Status, error) {
@@ -22862,6 +32453,94 @@ func (ec *executionContext) unmarshalNProductWhereInput2ᚖgithubᚗcomᚋlimeli
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNRanker2ᚕᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋgraphᚐRankerᚄ(ctx context.Context, sel ast.SelectionSet, v []*Ranker) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRanker2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋgraphᚐRanker(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNRanker2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋgraphᚐRanker(ctx context.Context, sel ast.SelectionSet, v *Ranker) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Ranker!")
+		return graphql.Null
+	}
+	return ec._Ranker(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNRankerParam2ᚕᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋgraphᚐRankerParamᚄ(ctx context.Context, sel ast.SelectionSet, v []*RankerParam) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRankerParam2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋgraphᚐRankerParam(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNRankerParam2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋgraphᚐRankerParam(ctx context.Context, sel ast.SelectionSet, v *RankerParam) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RankerParam!")
+		return graphql.Null
+	}
+	return ec._RankerParam(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNRecommendationConnection2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋgraphᚐRecommendationConnection(ctx context.Context, sel ast.SelectionSet, v *RecommendationConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RecommendationConnection!")
+		return graphql.Null
+	}
+	return ec._RecommendationConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNRecommendationEdge2ᚕᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋgraphᚐRecommendationEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*RecommendationEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRecommendationEdge2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋgraphᚐRecommendationEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNRecommendationEdge2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋgraphᚐRecommendationEdge(ctx context.Context, sel ast.SelectionSet, v *RecommendationEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RecommendationEdge!")
+		return graphql.Null
+	}
+	return ec._RecommendationEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNRecommendationPageInfo2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋgraphᚐRecommendationPageInfo(ctx context.Context, sel ast.SelectionSet, v *RecommendationPageInfo) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RecommendationPageInfo!")
+		return graphql.Null
+	}
+	return ec._RecommendationPageInfo(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNRecordInteractionsPayload2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋgraphᚐRecordInteractionsPayload(ctx context.Context, sel ast.SelectionSet, v *RecordInteractionsPayload) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "RecordInteractionsPayload!")
@@ -22906,6 +32585,35 @@ func (ec *executionContext) marshalNString2string(ctx context.Context, sel ast.S
 		graphql.AddInvalidNullFromMarshaler(ctx, "String!")
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalNString2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]string, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNString2string(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNString2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNString2string(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalNTagWeight2ᚕᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋgraphᚐTagWeightᚄ(ctx context.Context, sel ast.SelectionSet, v []*TagWeight) graphql.Marshaler {
@@ -22963,6 +32671,14 @@ func (ec *executionContext) marshalNTipOrderField2ᚖgithubᚗcomᚋlimelightᚑ
 func (ec *executionContext) unmarshalNTipWhereInput2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚐTipWhereInput(ctx context.Context, v any) (*ent.TipWhereInput, error) {
 	res, err := ec.unmarshalInputTipWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNTrainReport2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋgraphᚐTrainReport(ctx context.Context, sel ast.SelectionSet, v *TrainReport) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "TrainReport!")
+		return graphql.Null
+	}
+	return ec._TrainReport(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNUpdateContentInput2githubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚐUpdateContentInput(ctx context.Context, v any) (ent.UpdateContentInput, error) {
@@ -23031,6 +32747,54 @@ func (ec *executionContext) marshalNUserProfile2ᚖgithubᚗcomᚋlimelightᚑhq
 func (ec *executionContext) unmarshalNUserWhereInput2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚐUserWhereInput(ctx context.Context, v any) (*ent.UserWhereInput, error) {
 	res, err := ec.unmarshalInputUserWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNVariantResults2ᚕᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋgraphᚐVariantResultsᚄ(ctx context.Context, sel ast.SelectionSet, v []*VariantResults) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNVariantResults2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋgraphᚐVariantResults(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNVariantResults2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋgraphᚐVariantResults(ctx context.Context, sel ast.SelectionSet, v *VariantResults) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "VariantResults!")
+		return graphql.Null
+	}
+	return ec._VariantResults(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNVariantRevenue2ᚕᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋgraphᚐVariantRevenueᚄ(ctx context.Context, sel ast.SelectionSet, v []*VariantRevenue) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNVariantRevenue2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋgraphᚐVariantRevenue(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNVariantRevenue2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋgraphᚐVariantRevenue(ctx context.Context, sel ast.SelectionSet, v *VariantRevenue) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "VariantRevenue!")
+		return graphql.Null
+	}
+	return ec._VariantRevenue(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalN__Directive2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirective(ctx context.Context, sel ast.SelectionSet, v introspection.Directive) graphql.Marshaler {
@@ -23449,6 +33213,42 @@ func (ec *executionContext) marshalOCampaignPricing2ᚖgithubᚗcomᚋlimelight�
 	return v
 }
 
+func (ec *executionContext) unmarshalOCampaignStatsDimension2ᚕgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋgraphᚐCampaignStatsDimensionᚄ(ctx context.Context, v any) ([]CampaignStatsDimension, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]CampaignStatsDimension, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNCampaignStatsDimension2githubᚗcomᚋlimelightᚑhqᚋlimelightᚋgraphᚐCampaignStatsDimension(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOCampaignStatsDimension2ᚕgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋgraphᚐCampaignStatsDimensionᚄ(ctx context.Context, sel ast.SelectionSet, v []CampaignStatsDimension) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCampaignStatsDimension2githubᚗcomᚋlimelightᚑhqᚋlimelightᚋgraphᚐCampaignStatsDimension(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalOCampaignStatus2ᚕgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋcampaignᚐStatusᚄ(ctx context.Context, v any) ([]campaign.Status, error) {
 	if v == nil {
 		return nil, nil
@@ -23860,6 +33660,39 @@ func (ec *executionContext) unmarshalOExperimentWhereInput2ᚖgithubᚗcomᚋlim
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalOFeedSurface2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋgraphᚐFeedSurface(ctx context.Context, v any) (*FeedSurface, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(FeedSurface)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOFeedSurface2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋgraphᚐFeedSurface(ctx context.Context, sel ast.SelectionSet, v *FeedSurface) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalOFloat2ᚖfloat64(ctx context.Context, v any) (*float64, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := graphql.UnmarshalFloatContext(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOFloat2ᚖfloat64(ctx context.Context, sel ast.SelectionSet, v *float64) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	res := graphql.MarshalFloatContext(*v)
+	return graphql.WrapContextMarshaler(ctx, res)
+}
+
 func (ec *executionContext) marshalOFollow2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚐFollow(ctx context.Context, sel ast.SelectionSet, v *ent.Follow) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -24168,6 +34001,50 @@ func (ec *executionContext) unmarshalOPartnerWhereInput2ᚖgithubᚗcomᚋlimeli
 		return nil, nil
 	}
 	res, err := ec.unmarshalInputPartnerWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOPayout2ᚕᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚐPayoutᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Payout) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPayout2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚐPayout(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOPayoutRunWhereInput2ᚕᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚐPayoutRunWhereInputᚄ(ctx context.Context, v any) ([]*ent.PayoutRunWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*ent.PayoutRunWhereInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNPayoutRunWhereInput2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚐPayoutRunWhereInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalOPayoutRunWhereInput2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚐPayoutRunWhereInput(ctx context.Context, v any) (*ent.PayoutRunWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputPayoutRunWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -24589,6 +34466,13 @@ func (ec *executionContext) unmarshalOUserWhereInput2ᚖgithubᚗcomᚋlimelight
 	}
 	res, err := ec.unmarshalInputUserWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOViewer2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋgraphᚐViewer(ctx context.Context, sel ast.SelectionSet, v *Viewer) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Viewer(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalO__EnumValue2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐEnumValueᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.EnumValue) graphql.Marshaler {

@@ -3,12 +3,70 @@
 package graph
 
 import (
+	"bytes"
+	"fmt"
+	"io"
+	"strconv"
 	"time"
 
 	"github.com/limelight-hq/limelight/ent"
+	"github.com/limelight-hq/limelight/ent/apikey"
 	"github.com/limelight-hq/limelight/ent/interaction"
 	"github.com/limelight-hq/limelight/ent/schema/pulid"
 )
+
+// Counts, money in the campaign's minor units, and ratios (null when undefined).
+type AdMetrics struct {
+	Impressions  int `json:"impressions"`
+	Clicks       int `json:"clicks"`
+	Conversions  int `json:"conversions"`
+	SpendMinor   int `json:"spendMinor"`
+	RevenueMinor int `json:"revenueMinor"`
+	// Clicks per impression.
+	Ctr *float64 `json:"ctr,omitempty"`
+	// Conversions per click.
+	Cvr *float64 `json:"cvr,omitempty"`
+	// Spend per 1,000 impressions (minor units).
+	CpmMinor *float64 `json:"cpmMinor,omitempty"`
+	// Spend per click (minor units).
+	CpcMinor *float64 `json:"cpcMinor,omitempty"`
+	// Spend per conversion (minor units).
+	CpaMinor *float64 `json:"cpaMinor,omitempty"`
+	// Revenue per unit of spend.
+	Roas *float64 `json:"roas,omitempty"`
+}
+
+type Audience struct {
+	Influencer   *ent.Influencer  `json:"influencer"`
+	Followers    int              `json:"followers"`
+	MinGroupSize int              `json:"minGroupSize"`
+	Countries    []*AudienceGroup `json:"countries"`
+	AgeBrackets  []*AudienceGroup `json:"ageBrackets"`
+}
+
+type AudienceGroup struct {
+	Key   string `json:"key"`
+	Count int    `json:"count"`
+}
+
+type CampaignStats struct {
+	Campaign *ent.Campaign            `json:"campaign"`
+	Currency string                   `json:"currency"`
+	From     time.Time                `json:"from"`
+	To       time.Time                `json:"to"`
+	GroupBy  []CampaignStatsDimension `json:"groupBy"`
+	Total    *AdMetrics               `json:"total"`
+	Groups   []*CampaignStatsGroup    `json:"groups"`
+}
+
+// One group: only the keys grouped by are set.
+type CampaignStatsGroup struct {
+	Day          *time.Time `json:"day,omitempty"`
+	AdID         *pulid.ID  `json:"adId,omitempty"`
+	InfluencerID *pulid.ID  `json:"influencerId,omitempty"`
+	ContentID    *pulid.ID  `json:"contentId,omitempty"`
+	Metrics      *AdMetrics `json:"metrics"`
+}
 
 type ContentEngagement struct {
 	Content     *ent.Content `json:"content"`
@@ -16,9 +74,41 @@ type ContentEngagement struct {
 	Engagements int          `json:"engagements"`
 }
 
+type CreateAPIKeyPayload struct {
+	Key *ent.APIKey `json:"key"`
+	// The secret for Authorization: Bearer; shown only this once.
+	Secret string `json:"secret"`
+}
+
 type DayCount struct {
 	Day   time.Time `json:"day"`
 	Count int       `json:"count"`
+}
+
+type ExperimentResults struct {
+	Experiment *ent.Experiment   `json:"experiment"`
+	From       time.Time         `json:"from"`
+	To         time.Time         `json:"to"`
+	Variants   []*VariantResults `json:"variants"`
+}
+
+type ExperimentVariantInput struct {
+	// A ranker name (see rankers).
+	Ranker string `json:"ranker"`
+	// Share of users, relative to the other variants' weights (1-1000).
+	Weight int `json:"weight"`
+}
+
+type ForgetUserPayload struct {
+	UserID              pulid.ID `json:"userId"`
+	InteractionsDeleted int      `json:"interactionsDeleted"`
+	FollowsDeleted      int      `json:"followsDeleted"`
+}
+
+type InfluencerRecommendation struct {
+	Influencer *ent.Influencer `json:"influencer"`
+	Score      float64         `json:"score"`
+	Reason     string          `json:"reason"`
 }
 
 type InfluencerStats struct {
@@ -53,9 +143,75 @@ type InteractionInput struct {
 	EventID *string `json:"eventId,omitempty"`
 }
 
+// A 95% confidence interval.
+type Interval struct {
+	Low  float64 `json:"low"`
+	High float64 `json:"high"`
+}
+
 type KindCount struct {
 	Kind  interaction.Kind `json:"kind"`
 	Count int              `json:"count"`
+}
+
+type Metric struct {
+	Name  string  `json:"name"`
+	Value float64 `json:"value"`
+}
+
+type Ranker struct {
+	Name        string `json:"name"`
+	Version     string `json:"version"`
+	Description string `json:"description"`
+	// USER_ITEMS, ITEM_ITEMS.
+	Capabilities []string `json:"capabilities"`
+	// RUNNING, RESTARTING, FAILED or REFUSED.
+	Status                string         `json:"status"`
+	Restarts              int            `json:"restarts"`
+	Builtin               bool           `json:"builtin"`
+	LastError             *string        `json:"lastError,omitempty"`
+	ModelVersion          *string        `json:"modelVersion,omitempty"`
+	LastTrainedAt         *time.Time     `json:"lastTrainedAt,omitempty"`
+	TrainedOnInteractions int            `json:"trainedOnInteractions"`
+	Metrics               []*Metric      `json:"metrics"`
+	Params                []*RankerParam `json:"params"`
+}
+
+type RankerParam struct {
+	Name        string   `json:"name"`
+	Kind        string   `json:"kind"`
+	Min         *float64 `json:"min,omitempty"`
+	Max         *float64 `json:"max,omitempty"`
+	Default     string   `json:"default"`
+	Description string   `json:"description"`
+}
+
+type RecommendationConnection struct {
+	Edges    []*RecommendationEdge   `json:"edges"`
+	PageInfo *RecommendationPageInfo `json:"pageInfo"`
+	// How many items this feed can page through (at most 500).
+	TotalCount int `json:"totalCount"`
+	// The ranker that ranked this page.
+	Ranker string `json:"ranker"`
+	// True when the fallback ranker stood in for the one asked.
+	Fallback bool `json:"fallback"`
+	// Why the fallback answered, when it did.
+	FallbackReason *string `json:"fallbackReason,omitempty"`
+}
+
+type RecommendationEdge struct {
+	Cursor string    `json:"cursor"`
+	Node   ent.Noder `json:"node"`
+	Score  float64   `json:"score"`
+	// The ranker that placed this item (for ads: "ads").
+	Ranker string `json:"ranker"`
+	// Why this item is here, in words.
+	Reason string `json:"reason"`
+}
+
+type RecommendationPageInfo struct {
+	HasNextPage bool    `json:"hasNextPage"`
+	EndCursor   *string `json:"endCursor,omitempty"`
 }
 
 type RecordInteractionsPayload struct {
@@ -75,6 +231,17 @@ type TagWeight struct {
 	Weight float64 `json:"weight"`
 }
 
+type TrainReport struct {
+	Ranker       string    `json:"ranker"`
+	ModelVersion string    `json:"modelVersion"`
+	DurationMs   int       `json:"durationMs"`
+	Interactions int       `json:"interactions"`
+	Users        int       `json:"users"`
+	Items        int       `json:"items"`
+	Metrics      []*Metric `json:"metrics"`
+	TrainedAt    time.Time `json:"trainedAt"`
+}
+
 type UserProfile struct {
 	User      *ent.User    `json:"user"`
 	Interests []*TagWeight `json:"interests"`
@@ -83,4 +250,157 @@ type UserProfile struct {
 	ActiveHours      []int               `json:"activeHours"`
 	TopInfluencers   []*InfluencerWeight `json:"topInfluencers"`
 	InteractionCount int                 `json:"interactionCount"`
+}
+
+// The numbers of one variant.
+type VariantResults struct {
+	Ranker string `json:"ranker"`
+	Weight int    `json:"weight"`
+	// Users of the variant with at least one impression in the window.
+	Users       int `json:"users"`
+	Impressions int `json:"impressions"`
+	Clicks      int `json:"clicks"`
+	// clicks / impressions, with a Wilson 95% interval.
+	Ctr         float64   `json:"ctr"`
+	CtrInterval *Interval `json:"ctrInterval"`
+	// Two-sided p-value of a two-proportion z-test of this variant's CTR against
+	// the first variant's; null for the first variant.
+	CtrPValue   *float64 `json:"ctrPValue,omitempty"`
+	Conversions int      `json:"conversions"`
+	// conversions / clicks, with a Wilson 95% interval.
+	Cvr            float64           `json:"cvr"`
+	CvrInterval    *Interval         `json:"cvrInterval"`
+	RevenuePerUser []*VariantRevenue `json:"revenuePerUser"`
+}
+
+// Revenue of a variant's users in one currency, in minor units.
+type VariantRevenue struct {
+	Currency     string  `json:"currency"`
+	TotalMinor   int     `json:"totalMinor"`
+	PerUserMinor float64 `json:"perUserMinor"`
+}
+
+type Viewer struct {
+	Key     *ent.APIKey `json:"key"`
+	Role    apikey.Role `json:"role"`
+	OwnerID *pulid.ID   `json:"ownerId,omitempty"`
+}
+
+type CampaignStatsDimension string
+
+const (
+	CampaignStatsDimensionDay        CampaignStatsDimension = "DAY"
+	CampaignStatsDimensionInfluencer CampaignStatsDimension = "INFLUENCER"
+	CampaignStatsDimensionContent    CampaignStatsDimension = "CONTENT"
+	CampaignStatsDimensionAd         CampaignStatsDimension = "AD"
+)
+
+var AllCampaignStatsDimension = []CampaignStatsDimension{
+	CampaignStatsDimensionDay,
+	CampaignStatsDimensionInfluencer,
+	CampaignStatsDimensionContent,
+	CampaignStatsDimensionAd,
+}
+
+func (e CampaignStatsDimension) IsValid() bool {
+	switch e {
+	case CampaignStatsDimensionDay, CampaignStatsDimensionInfluencer, CampaignStatsDimensionContent, CampaignStatsDimensionAd:
+		return true
+	}
+	return false
+}
+
+func (e CampaignStatsDimension) String() string {
+	return string(e)
+}
+
+func (e *CampaignStatsDimension) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = CampaignStatsDimension(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid CampaignStatsDimension", str)
+	}
+	return nil
+}
+
+func (e CampaignStatsDimension) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *CampaignStatsDimension) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e CampaignStatsDimension) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+type FeedSurface string
+
+const (
+	// The whole catalogue.
+	FeedSurfaceHome FeedSurface = "HOME"
+	// Only creators the user follows.
+	FeedSurfaceFollowing FeedSurface = "FOLLOWING"
+	// Only creators the user does not follow.
+	FeedSurfaceExplore FeedSurface = "EXPLORE"
+)
+
+var AllFeedSurface = []FeedSurface{
+	FeedSurfaceHome,
+	FeedSurfaceFollowing,
+	FeedSurfaceExplore,
+}
+
+func (e FeedSurface) IsValid() bool {
+	switch e {
+	case FeedSurfaceHome, FeedSurfaceFollowing, FeedSurfaceExplore:
+		return true
+	}
+	return false
+}
+
+func (e FeedSurface) String() string {
+	return string(e)
+}
+
+func (e *FeedSurface) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = FeedSurface(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid FeedSurface", str)
+	}
+	return nil
+}
+
+func (e FeedSurface) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *FeedSurface) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e FeedSurface) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
 }

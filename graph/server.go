@@ -15,27 +15,32 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/limelight-hq/limelight/internal/apperr"
+	"github.com/limelight-hq/limelight/internal/metrics"
 )
 
 // NewGraphQLHandler returns the /graphql handler: GraphQL over HTTP (GET and
 // POST with application/json), with limits and error codes.
 func NewGraphQLHandler(r *Resolver) http.Handler {
-	srv := handler.New(NewExecutableSchema(Config{Resolvers: r}))
+	cfg := Config{Resolvers: r}
+	cfg.Directives.Auth = r.authDirective
+	srv := handler.New(NewExecutableSchema(cfg))
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
-	srv.Use(extension.Introspection{})
+	srv.Use(introspectionGate{dev: r.dev})
+	srv.Use(observe{})
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
 	srv.Use(extension.FixedComplexityLimit(MaxComplexity))
 	srv.Use(depthLimit{max: MaxDepth})
 	srv.AroundFields(checkPageArgs)
+	srv.AroundFields(r.guardResults)
 	srv.SetErrorPresenter(presentError(r.log))
 	srv.SetRecoverFunc(func(ctx context.Context, v any) error {
 		r.log.ErrorContext(ctx, "panic in resolver", "panic", v)
 		return apperr.Errorf(apperr.Internal, "internal error")
 	})
-	return guard(srv)
+	return r.requestLog(r.authenticate(guard(srv)))
 }
 
 // guard answers requests gqlgen's transports would reject without a code:
@@ -65,10 +70,19 @@ func guard(next http.Handler) http.Handler {
 }
 
 func writeError(w http.ResponseWriter, status int, code apperr.Code, msg string) {
+	writeErrorExt(w, status, code, msg, nil)
+}
+
+// writeErrorExt writes a GraphQL-shaped error with extra extensions.
+func writeErrorExt(w http.ResponseWriter, status int, code apperr.Code, msg string, ext map[string]any) {
+	e := map[string]any{"code": code}
+	for k, v := range ext {
+		e[k] = v
+	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	json.NewEncoder(w).Encode(map[string]any{
-		"errors": []any{map[string]any{"message": msg, "extensions": map[string]any{"code": code}}},
+		"errors": []any{map[string]any{"message": msg, "extensions": e}},
 	})
 }
 
@@ -77,11 +91,13 @@ type Pinger interface {
 	Ping(ctx context.Context) error
 }
 
-// NewMux serves the whole HTTP API: /graphql, GraphiQL at /, /healthz and /readyz.
+// NewMux serves the whole HTTP API: /graphql, GraphiQL at /, /healthz,
+// /readyz and /metrics (Prometheus).
 func NewMux(r *Resolver, db Pinger) *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", NewGraphQLHandler(r))
 	mux.Handle("GET /{$}", playground.Handler("Limelight", "/graphql"))
+	mux.Handle("GET /metrics", metrics.Handler())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Write([]byte("ok\n"))
 	})

@@ -30,6 +30,12 @@ const (
 	FieldTargetURL = "target_url"
 	// FieldStatus holds the string denoting the status field in the database.
 	FieldStatus = "status"
+	// FieldImpressions holds the string denoting the impressions field in the database.
+	FieldImpressions = "impressions"
+	// FieldClicks holds the string denoting the clicks field in the database.
+	FieldClicks = "clicks"
+	// FieldConversions holds the string denoting the conversions field in the database.
+	FieldConversions = "conversions"
 	// EdgeCampaign holds the string denoting the campaign edge name in mutations.
 	EdgeCampaign = "campaign"
 	// Table holds the table name of the ad in the database.
@@ -52,6 +58,9 @@ var Columns = []string{
 	FieldBody,
 	FieldTargetURL,
 	FieldStatus,
+	FieldImpressions,
+	FieldClicks,
+	FieldConversions,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -75,6 +84,18 @@ var (
 	BodyValidator func(string) error
 	// TargetURLValidator is a validator for the "target_url" field. It is called by the builders before save.
 	TargetURLValidator func(string) error
+	// DefaultImpressions holds the default value on creation for the "impressions" field.
+	DefaultImpressions int64
+	// ImpressionsValidator is a validator for the "impressions" field. It is called by the builders before save.
+	ImpressionsValidator func(int64) error
+	// DefaultClicks holds the default value on creation for the "clicks" field.
+	DefaultClicks int64
+	// ClicksValidator is a validator for the "clicks" field. It is called by the builders before save.
+	ClicksValidator func(int64) error
+	// DefaultConversions holds the default value on creation for the "conversions" field.
+	DefaultConversions int64
+	// ConversionsValidator is a validator for the "conversions" field. It is called by the builders before save.
+	ConversionsValidator func(int64) error
 	// DefaultID holds the default value on creation for the "id" field.
 	DefaultID func() pulid.ID
 	// IDValidator is a validator for the "id" field. It is called by the builders before save.
@@ -143,6 +164,21 @@ func ByTargetURL(opts ...sql.OrderTermOption) OrderOption {
 // ByStatus orders the results by the status field.
 func ByStatus(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldStatus, opts...).ToFunc()
+}
+
+// ByImpressions orders the results by the impressions field.
+func ByImpressions(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldImpressions, opts...).ToFunc()
+}
+
+// ByClicks orders the results by the clicks field.
+func ByClicks(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldClicks, opts...).ToFunc()
+}
+
+// ByConversions orders the results by the conversions field.
+func ByConversions(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldConversions, opts...).ToFunc()
 }
 
 // ByCampaignField orders the results by campaign field.

@@ -81,6 +81,21 @@ func TargetURL(v string) predicate.Ad {
 	return predicate.Ad(sql.FieldEQ(FieldTargetURL, v))
 }
 
+// Impressions applies equality check predicate on the "impressions" field. It's identical to ImpressionsEQ.
+func Impressions(v int64) predicate.Ad {
+	return predicate.Ad(sql.FieldEQ(FieldImpressions, v))
+}
+
+// Clicks applies equality check predicate on the "clicks" field. It's identical to ClicksEQ.
+func Clicks(v int64) predicate.Ad {
+	return predicate.Ad(sql.FieldEQ(FieldClicks, v))
+}
+
+// Conversions applies equality check predicate on the "conversions" field. It's identical to ConversionsEQ.
+func Conversions(v int64) predicate.Ad {
+	return predicate.Ad(sql.FieldEQ(FieldConversions, v))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.Ad {
 	return predicate.Ad(sql.FieldEQ(FieldCreatedAt, v))
@@ -404,6 +419,126 @@ func StatusIn(vs ...Status) predicate.Ad {
 // StatusNotIn applies the NotIn predicate on the "status" field.
 func StatusNotIn(vs ...Status) predicate.Ad {
 	return predicate.Ad(sql.FieldNotIn(FieldStatus, vs...))
+}
+
+// ImpressionsEQ applies the EQ predicate on the "impressions" field.
+func ImpressionsEQ(v int64) predicate.Ad {
+	return predicate.Ad(sql.FieldEQ(FieldImpressions, v))
+}
+
+// ImpressionsNEQ applies the NEQ predicate on the "impressions" field.
+func ImpressionsNEQ(v int64) predicate.Ad {
+	return predicate.Ad(sql.FieldNEQ(FieldImpressions, v))
+}
+
+// ImpressionsIn applies the In predicate on the "impressions" field.
+func ImpressionsIn(vs ...int64) predicate.Ad {
+	return predicate.Ad(sql.FieldIn(FieldImpressions, vs...))
+}
+
+// ImpressionsNotIn applies the NotIn predicate on the "impressions" field.
+func ImpressionsNotIn(vs ...int64) predicate.Ad {
+	return predicate.Ad(sql.FieldNotIn(FieldImpressions, vs...))
+}
+
+// ImpressionsGT applies the GT predicate on the "impressions" field.
+func ImpressionsGT(v int64) predicate.Ad {
+	return predicate.Ad(sql.FieldGT(FieldImpressions, v))
+}
+
+// ImpressionsGTE applies the GTE predicate on the "impressions" field.
+func ImpressionsGTE(v int64) predicate.Ad {
+	return predicate.Ad(sql.FieldGTE(FieldImpressions, v))
+}
+
+// ImpressionsLT applies the LT predicate on the "impressions" field.
+func ImpressionsLT(v int64) predicate.Ad {
+	return predicate.Ad(sql.FieldLT(FieldImpressions, v))
+}
+
+// ImpressionsLTE applies the LTE predicate on the "impressions" field.
+func ImpressionsLTE(v int64) predicate.Ad {
+	return predicate.Ad(sql.FieldLTE(FieldImpressions, v))
+}
+
+// ClicksEQ applies the EQ predicate on the "clicks" field.
+func ClicksEQ(v int64) predicate.Ad {
+	return predicate.Ad(sql.FieldEQ(FieldClicks, v))
+}
+
+// ClicksNEQ applies the NEQ predicate on the "clicks" field.
+func ClicksNEQ(v int64) predicate.Ad {
+	return predicate.Ad(sql.FieldNEQ(FieldClicks, v))
+}
+
+// ClicksIn applies the In predicate on the "clicks" field.
+func ClicksIn(vs ...int64) predicate.Ad {
+	return predicate.Ad(sql.FieldIn(FieldClicks, vs...))
+}
+
+// ClicksNotIn applies the NotIn predicate on the "clicks" field.
+func ClicksNotIn(vs ...int64) predicate.Ad {
+	return predicate.Ad(sql.FieldNotIn(FieldClicks, vs...))
+}
+
+// ClicksGT applies the GT predicate on the "clicks" field.
+func ClicksGT(v int64) predicate.Ad {
+	return predicate.Ad(sql.FieldGT(FieldClicks, v))
+}
+
+// ClicksGTE applies the GTE predicate on the "clicks" field.
+func ClicksGTE(v int64) predicate.Ad {
+	return predicate.Ad(sql.FieldGTE(FieldClicks, v))
+}
+
+// ClicksLT applies the LT predicate on the "clicks" field.
+func ClicksLT(v int64) predicate.Ad {
+	return predicate.Ad(sql.FieldLT(FieldClicks, v))
+}
+
+// ClicksLTE applies the LTE predicate on the "clicks" field.
+func ClicksLTE(v int64) predicate.Ad {
+	return predicate.Ad(sql.FieldLTE(FieldClicks, v))
+}
+
+// ConversionsEQ applies the EQ predicate on the "conversions" field.
+func ConversionsEQ(v int64) predicate.Ad {
+	return predicate.Ad(sql.FieldEQ(FieldConversions, v))
+}
+
+// ConversionsNEQ applies the NEQ predicate on the "conversions" field.
+func ConversionsNEQ(v int64) predicate.Ad {
+	return predicate.Ad(sql.FieldNEQ(FieldConversions, v))
+}
+
+// ConversionsIn applies the In predicate on the "conversions" field.
+func ConversionsIn(vs ...int64) predicate.Ad {
+	return predicate.Ad(sql.FieldIn(FieldConversions, vs...))
+}
+
+// ConversionsNotIn applies the NotIn predicate on the "conversions" field.
+func ConversionsNotIn(vs ...int64) predicate.Ad {
+	return predicate.Ad(sql.FieldNotIn(FieldConversions, vs...))
+}
+
+// ConversionsGT applies the GT predicate on the "conversions" field.
+func ConversionsGT(v int64) predicate.Ad {
+	return predicate.Ad(sql.FieldGT(FieldConversions, v))
+}
+
+// ConversionsGTE applies the GTE predicate on the "conversions" field.
+func ConversionsGTE(v int64) predicate.Ad {
+	return predicate.Ad(sql.FieldGTE(FieldConversions, v))
+}
+
+// ConversionsLT applies the LT predicate on the "conversions" field.
+func ConversionsLT(v int64) predicate.Ad {
+	return predicate.Ad(sql.FieldLT(FieldConversions, v))
+}
+
+// ConversionsLTE applies the LTE predicate on the "conversions" field.
+func ConversionsLTE(v int64) predicate.Ad {
+	return predicate.Ad(sql.FieldLTE(FieldConversions, v))
 }
 
 // HasCampaign applies the HasEdge predicate on the "campaign" edge.

@@ -30,6 +30,8 @@ const (
 	FieldBudgetMinor = "budget_minor"
 	// FieldSpentMinor holds the string denoting the spent_minor field in the database.
 	FieldSpentMinor = "spent_minor"
+	// FieldImpressions holds the string denoting the impressions field in the database.
+	FieldImpressions = "impressions"
 	// FieldPricing holds the string denoting the pricing field in the database.
 	FieldPricing = "pricing"
 	// FieldBidMinor holds the string denoting the bid_minor field in the database.
@@ -79,6 +81,7 @@ var Columns = []string{
 	FieldCurrency,
 	FieldBudgetMinor,
 	FieldSpentMinor,
+	FieldImpressions,
 	FieldPricing,
 	FieldBidMinor,
 	FieldStartsAt,
@@ -113,6 +116,10 @@ var (
 	DefaultSpentMinor int64
 	// SpentMinorValidator is a validator for the "spent_minor" field. It is called by the builders before save.
 	SpentMinorValidator func(int64) error
+	// DefaultImpressions holds the default value on creation for the "impressions" field.
+	DefaultImpressions int64
+	// ImpressionsValidator is a validator for the "impressions" field. It is called by the builders before save.
+	ImpressionsValidator func(int64) error
 	// BidMinorValidator is a validator for the "bid_minor" field. It is called by the builders before save.
 	BidMinorValidator func(int64) error
 	// TargetTagsValidator is a validator for the "target_tags" field. It is called by the builders before save.
@@ -216,6 +223,11 @@ func ByBudgetMinor(opts ...sql.OrderTermOption) OrderOption {
 // BySpentMinor orders the results by the spent_minor field.
 func BySpentMinor(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldSpentMinor, opts...).ToFunc()
+}
+
+// ByImpressions orders the results by the impressions field.
+func ByImpressions(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldImpressions, opts...).ToFunc()
 }
 
 // ByPricing orders the results by the pricing field.

@@ -86,6 +86,11 @@ func SpentMinor(v int64) predicate.Campaign {
 	return predicate.Campaign(sql.FieldEQ(FieldSpentMinor, v))
 }
 
+// Impressions applies equality check predicate on the "impressions" field. It's identical to ImpressionsEQ.
+func Impressions(v int64) predicate.Campaign {
+	return predicate.Campaign(sql.FieldEQ(FieldImpressions, v))
+}
+
 // BidMinor applies equality check predicate on the "bid_minor" field. It's identical to BidMinorEQ.
 func BidMinor(v int64) predicate.Campaign {
 	return predicate.Campaign(sql.FieldEQ(FieldBidMinor, v))
@@ -424,6 +429,46 @@ func SpentMinorLT(v int64) predicate.Campaign {
 // SpentMinorLTE applies the LTE predicate on the "spent_minor" field.
 func SpentMinorLTE(v int64) predicate.Campaign {
 	return predicate.Campaign(sql.FieldLTE(FieldSpentMinor, v))
+}
+
+// ImpressionsEQ applies the EQ predicate on the "impressions" field.
+func ImpressionsEQ(v int64) predicate.Campaign {
+	return predicate.Campaign(sql.FieldEQ(FieldImpressions, v))
+}
+
+// ImpressionsNEQ applies the NEQ predicate on the "impressions" field.
+func ImpressionsNEQ(v int64) predicate.Campaign {
+	return predicate.Campaign(sql.FieldNEQ(FieldImpressions, v))
+}
+
+// ImpressionsIn applies the In predicate on the "impressions" field.
+func ImpressionsIn(vs ...int64) predicate.Campaign {
+	return predicate.Campaign(sql.FieldIn(FieldImpressions, vs...))
+}
+
+// ImpressionsNotIn applies the NotIn predicate on the "impressions" field.
+func ImpressionsNotIn(vs ...int64) predicate.Campaign {
+	return predicate.Campaign(sql.FieldNotIn(FieldImpressions, vs...))
+}
+
+// ImpressionsGT applies the GT predicate on the "impressions" field.
+func ImpressionsGT(v int64) predicate.Campaign {
+	return predicate.Campaign(sql.FieldGT(FieldImpressions, v))
+}
+
+// ImpressionsGTE applies the GTE predicate on the "impressions" field.
+func ImpressionsGTE(v int64) predicate.Campaign {
+	return predicate.Campaign(sql.FieldGTE(FieldImpressions, v))
+}
+
+// ImpressionsLT applies the LT predicate on the "impressions" field.
+func ImpressionsLT(v int64) predicate.Campaign {
+	return predicate.Campaign(sql.FieldLT(FieldImpressions, v))
+}
+
+// ImpressionsLTE applies the LTE predicate on the "impressions" field.
+func ImpressionsLTE(v int64) predicate.Campaign {
+	return predicate.Campaign(sql.FieldLTE(FieldImpressions, v))
 }
 
 // PricingEQ applies the EQ predicate on the "pricing" field.

@@ -33,6 +33,22 @@ const (
 	FieldAmountMinor = "amount_minor"
 	// FieldCommissionMinor holds the string denoting the commission_minor field in the database.
 	FieldCommissionMinor = "commission_minor"
+	// FieldFeeMinor holds the string denoting the fee_minor field in the database.
+	FieldFeeMinor = "fee_minor"
+	// FieldClickID holds the string denoting the click_id field in the database.
+	FieldClickID = "click_id"
+	// FieldIdempotencyKey holds the string denoting the idempotency_key field in the database.
+	FieldIdempotencyKey = "idempotency_key"
+	// FieldRequestHash holds the string denoting the request_hash field in the database.
+	FieldRequestHash = "request_hash"
+	// FieldTransactionID holds the string denoting the transaction_id field in the database.
+	FieldTransactionID = "transaction_id"
+	// FieldReversalKey holds the string denoting the reversal_key field in the database.
+	FieldReversalKey = "reversal_key"
+	// FieldReversalReason holds the string denoting the reversal_reason field in the database.
+	FieldReversalReason = "reversal_reason"
+	// FieldReversedAt holds the string denoting the reversed_at field in the database.
+	FieldReversedAt = "reversed_at"
 	// FieldCurrency holds the string denoting the currency field in the database.
 	FieldCurrency = "currency"
 	// FieldStatus holds the string denoting the status field in the database.
@@ -56,6 +72,14 @@ var Columns = []string{
 	FieldOrderRef,
 	FieldAmountMinor,
 	FieldCommissionMinor,
+	FieldFeeMinor,
+	FieldClickID,
+	FieldIdempotencyKey,
+	FieldRequestHash,
+	FieldTransactionID,
+	FieldReversalKey,
+	FieldReversalReason,
+	FieldReversedAt,
 	FieldCurrency,
 	FieldStatus,
 	FieldOccurredAt,
@@ -81,6 +105,20 @@ var (
 	AmountMinorValidator func(int64) error
 	// CommissionMinorValidator is a validator for the "commission_minor" field. It is called by the builders before save.
 	CommissionMinorValidator func(int64) error
+	// DefaultFeeMinor holds the default value on creation for the "fee_minor" field.
+	DefaultFeeMinor int64
+	// FeeMinorValidator is a validator for the "fee_minor" field. It is called by the builders before save.
+	FeeMinorValidator func(int64) error
+	// IdempotencyKeyValidator is a validator for the "idempotency_key" field. It is called by the builders before save.
+	IdempotencyKeyValidator func(string) error
+	// RequestHashValidator is a validator for the "request_hash" field. It is called by the builders before save.
+	RequestHashValidator func(string) error
+	// ReversalKeyValidator is a validator for the "reversal_key" field. It is called by the builders before save.
+	ReversalKeyValidator func(string) error
+	// DefaultReversalReason holds the default value on creation for the "reversal_reason" field.
+	DefaultReversalReason string
+	// ReversalReasonValidator is a validator for the "reversal_reason" field. It is called by the builders before save.
+	ReversalReasonValidator func(string) error
 	// CurrencyValidator is a validator for the "currency" field. It is called by the builders before save.
 	CurrencyValidator func(string) error
 	// DefaultID holds the default value on creation for the "id" field.
@@ -162,6 +200,46 @@ func ByAmountMinor(opts ...sql.OrderTermOption) OrderOption {
 // ByCommissionMinor orders the results by the commission_minor field.
 func ByCommissionMinor(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldCommissionMinor, opts...).ToFunc()
+}
+
+// ByFeeMinor orders the results by the fee_minor field.
+func ByFeeMinor(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldFeeMinor, opts...).ToFunc()
+}
+
+// ByClickID orders the results by the click_id field.
+func ByClickID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldClickID, opts...).ToFunc()
+}
+
+// ByIdempotencyKey orders the results by the idempotency_key field.
+func ByIdempotencyKey(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldIdempotencyKey, opts...).ToFunc()
+}
+
+// ByRequestHash orders the results by the request_hash field.
+func ByRequestHash(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldRequestHash, opts...).ToFunc()
+}
+
+// ByTransactionID orders the results by the transaction_id field.
+func ByTransactionID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldTransactionID, opts...).ToFunc()
+}
+
+// ByReversalKey orders the results by the reversal_key field.
+func ByReversalKey(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldReversalKey, opts...).ToFunc()
+}
+
+// ByReversalReason orders the results by the reversal_reason field.
+func ByReversalReason(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldReversalReason, opts...).ToFunc()
+}
+
+// ByReversedAt orders the results by the reversed_at field.
+func ByReversedAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldReversedAt, opts...).ToFunc()
 }
 
 // ByCurrency orders the results by the currency field.

@@ -95,6 +95,46 @@ func CommissionMinor(v int64) predicate.Conversion {
 	return predicate.Conversion(sql.FieldEQ(FieldCommissionMinor, v))
 }
 
+// FeeMinor applies equality check predicate on the "fee_minor" field. It's identical to FeeMinorEQ.
+func FeeMinor(v int64) predicate.Conversion {
+	return predicate.Conversion(sql.FieldEQ(FieldFeeMinor, v))
+}
+
+// ClickID applies equality check predicate on the "click_id" field. It's identical to ClickIDEQ.
+func ClickID(v pulid.ID) predicate.Conversion {
+	return predicate.Conversion(sql.FieldEQ(FieldClickID, v))
+}
+
+// IdempotencyKey applies equality check predicate on the "idempotency_key" field. It's identical to IdempotencyKeyEQ.
+func IdempotencyKey(v string) predicate.Conversion {
+	return predicate.Conversion(sql.FieldEQ(FieldIdempotencyKey, v))
+}
+
+// RequestHash applies equality check predicate on the "request_hash" field. It's identical to RequestHashEQ.
+func RequestHash(v string) predicate.Conversion {
+	return predicate.Conversion(sql.FieldEQ(FieldRequestHash, v))
+}
+
+// TransactionID applies equality check predicate on the "transaction_id" field. It's identical to TransactionIDEQ.
+func TransactionID(v pulid.ID) predicate.Conversion {
+	return predicate.Conversion(sql.FieldEQ(FieldTransactionID, v))
+}
+
+// ReversalKey applies equality check predicate on the "reversal_key" field. It's identical to ReversalKeyEQ.
+func ReversalKey(v string) predicate.Conversion {
+	return predicate.Conversion(sql.FieldEQ(FieldReversalKey, v))
+}
+
+// ReversalReason applies equality check predicate on the "reversal_reason" field. It's identical to ReversalReasonEQ.
+func ReversalReason(v string) predicate.Conversion {
+	return predicate.Conversion(sql.FieldEQ(FieldReversalReason, v))
+}
+
+// ReversedAt applies equality check predicate on the "reversed_at" field. It's identical to ReversedAtEQ.
+func ReversedAt(v time.Time) predicate.Conversion {
+	return predicate.Conversion(sql.FieldEQ(FieldReversedAt, v))
+}
+
 // Currency applies equality check predicate on the "currency" field. It's identical to CurrencyEQ.
 func Currency(v string) predicate.Conversion {
 	return predicate.Conversion(sql.FieldEQ(FieldCurrency, v))
@@ -583,6 +623,526 @@ func CommissionMinorLT(v int64) predicate.Conversion {
 // CommissionMinorLTE applies the LTE predicate on the "commission_minor" field.
 func CommissionMinorLTE(v int64) predicate.Conversion {
 	return predicate.Conversion(sql.FieldLTE(FieldCommissionMinor, v))
+}
+
+// FeeMinorEQ applies the EQ predicate on the "fee_minor" field.
+func FeeMinorEQ(v int64) predicate.Conversion {
+	return predicate.Conversion(sql.FieldEQ(FieldFeeMinor, v))
+}
+
+// FeeMinorNEQ applies the NEQ predicate on the "fee_minor" field.
+func FeeMinorNEQ(v int64) predicate.Conversion {
+	return predicate.Conversion(sql.FieldNEQ(FieldFeeMinor, v))
+}
+
+// FeeMinorIn applies the In predicate on the "fee_minor" field.
+func FeeMinorIn(vs ...int64) predicate.Conversion {
+	return predicate.Conversion(sql.FieldIn(FieldFeeMinor, vs...))
+}
+
+// FeeMinorNotIn applies the NotIn predicate on the "fee_minor" field.
+func FeeMinorNotIn(vs ...int64) predicate.Conversion {
+	return predicate.Conversion(sql.FieldNotIn(FieldFeeMinor, vs...))
+}
+
+// FeeMinorGT applies the GT predicate on the "fee_minor" field.
+func FeeMinorGT(v int64) predicate.Conversion {
+	return predicate.Conversion(sql.FieldGT(FieldFeeMinor, v))
+}
+
+// FeeMinorGTE applies the GTE predicate on the "fee_minor" field.
+func FeeMinorGTE(v int64) predicate.Conversion {
+	return predicate.Conversion(sql.FieldGTE(FieldFeeMinor, v))
+}
+
+// FeeMinorLT applies the LT predicate on the "fee_minor" field.
+func FeeMinorLT(v int64) predicate.Conversion {
+	return predicate.Conversion(sql.FieldLT(FieldFeeMinor, v))
+}
+
+// FeeMinorLTE applies the LTE predicate on the "fee_minor" field.
+func FeeMinorLTE(v int64) predicate.Conversion {
+	return predicate.Conversion(sql.FieldLTE(FieldFeeMinor, v))
+}
+
+// ClickIDEQ applies the EQ predicate on the "click_id" field.
+func ClickIDEQ(v pulid.ID) predicate.Conversion {
+	return predicate.Conversion(sql.FieldEQ(FieldClickID, v))
+}
+
+// ClickIDNEQ applies the NEQ predicate on the "click_id" field.
+func ClickIDNEQ(v pulid.ID) predicate.Conversion {
+	return predicate.Conversion(sql.FieldNEQ(FieldClickID, v))
+}
+
+// ClickIDIn applies the In predicate on the "click_id" field.
+func ClickIDIn(vs ...pulid.ID) predicate.Conversion {
+	return predicate.Conversion(sql.FieldIn(FieldClickID, vs...))
+}
+
+// ClickIDNotIn applies the NotIn predicate on the "click_id" field.
+func ClickIDNotIn(vs ...pulid.ID) predicate.Conversion {
+	return predicate.Conversion(sql.FieldNotIn(FieldClickID, vs...))
+}
+
+// ClickIDGT applies the GT predicate on the "click_id" field.
+func ClickIDGT(v pulid.ID) predicate.Conversion {
+	return predicate.Conversion(sql.FieldGT(FieldClickID, v))
+}
+
+// ClickIDGTE applies the GTE predicate on the "click_id" field.
+func ClickIDGTE(v pulid.ID) predicate.Conversion {
+	return predicate.Conversion(sql.FieldGTE(FieldClickID, v))
+}
+
+// ClickIDLT applies the LT predicate on the "click_id" field.
+func ClickIDLT(v pulid.ID) predicate.Conversion {
+	return predicate.Conversion(sql.FieldLT(FieldClickID, v))
+}
+
+// ClickIDLTE applies the LTE predicate on the "click_id" field.
+func ClickIDLTE(v pulid.ID) predicate.Conversion {
+	return predicate.Conversion(sql.FieldLTE(FieldClickID, v))
+}
+
+// ClickIDContains applies the Contains predicate on the "click_id" field.
+func ClickIDContains(v pulid.ID) predicate.Conversion {
+	vc := string(v)
+	return predicate.Conversion(sql.FieldContains(FieldClickID, vc))
+}
+
+// ClickIDHasPrefix applies the HasPrefix predicate on the "click_id" field.
+func ClickIDHasPrefix(v pulid.ID) predicate.Conversion {
+	vc := string(v)
+	return predicate.Conversion(sql.FieldHasPrefix(FieldClickID, vc))
+}
+
+// ClickIDHasSuffix applies the HasSuffix predicate on the "click_id" field.
+func ClickIDHasSuffix(v pulid.ID) predicate.Conversion {
+	vc := string(v)
+	return predicate.Conversion(sql.FieldHasSuffix(FieldClickID, vc))
+}
+
+// ClickIDIsNil applies the IsNil predicate on the "click_id" field.
+func ClickIDIsNil() predicate.Conversion {
+	return predicate.Conversion(sql.FieldIsNull(FieldClickID))
+}
+
+// ClickIDNotNil applies the NotNil predicate on the "click_id" field.
+func ClickIDNotNil() predicate.Conversion {
+	return predicate.Conversion(sql.FieldNotNull(FieldClickID))
+}
+
+// ClickIDEqualFold applies the EqualFold predicate on the "click_id" field.
+func ClickIDEqualFold(v pulid.ID) predicate.Conversion {
+	vc := string(v)
+	return predicate.Conversion(sql.FieldEqualFold(FieldClickID, vc))
+}
+
+// ClickIDContainsFold applies the ContainsFold predicate on the "click_id" field.
+func ClickIDContainsFold(v pulid.ID) predicate.Conversion {
+	vc := string(v)
+	return predicate.Conversion(sql.FieldContainsFold(FieldClickID, vc))
+}
+
+// IdempotencyKeyEQ applies the EQ predicate on the "idempotency_key" field.
+func IdempotencyKeyEQ(v string) predicate.Conversion {
+	return predicate.Conversion(sql.FieldEQ(FieldIdempotencyKey, v))
+}
+
+// IdempotencyKeyNEQ applies the NEQ predicate on the "idempotency_key" field.
+func IdempotencyKeyNEQ(v string) predicate.Conversion {
+	return predicate.Conversion(sql.FieldNEQ(FieldIdempotencyKey, v))
+}
+
+// IdempotencyKeyIn applies the In predicate on the "idempotency_key" field.
+func IdempotencyKeyIn(vs ...string) predicate.Conversion {
+	return predicate.Conversion(sql.FieldIn(FieldIdempotencyKey, vs...))
+}
+
+// IdempotencyKeyNotIn applies the NotIn predicate on the "idempotency_key" field.
+func IdempotencyKeyNotIn(vs ...string) predicate.Conversion {
+	return predicate.Conversion(sql.FieldNotIn(FieldIdempotencyKey, vs...))
+}
+
+// IdempotencyKeyGT applies the GT predicate on the "idempotency_key" field.
+func IdempotencyKeyGT(v string) predicate.Conversion {
+	return predicate.Conversion(sql.FieldGT(FieldIdempotencyKey, v))
+}
+
+// IdempotencyKeyGTE applies the GTE predicate on the "idempotency_key" field.
+func IdempotencyKeyGTE(v string) predicate.Conversion {
+	return predicate.Conversion(sql.FieldGTE(FieldIdempotencyKey, v))
+}
+
+// IdempotencyKeyLT applies the LT predicate on the "idempotency_key" field.
+func IdempotencyKeyLT(v string) predicate.Conversion {
+	return predicate.Conversion(sql.FieldLT(FieldIdempotencyKey, v))
+}
+
+// IdempotencyKeyLTE applies the LTE predicate on the "idempotency_key" field.
+func IdempotencyKeyLTE(v string) predicate.Conversion {
+	return predicate.Conversion(sql.FieldLTE(FieldIdempotencyKey, v))
+}
+
+// IdempotencyKeyContains applies the Contains predicate on the "idempotency_key" field.
+func IdempotencyKeyContains(v string) predicate.Conversion {
+	return predicate.Conversion(sql.FieldContains(FieldIdempotencyKey, v))
+}
+
+// IdempotencyKeyHasPrefix applies the HasPrefix predicate on the "idempotency_key" field.
+func IdempotencyKeyHasPrefix(v string) predicate.Conversion {
+	return predicate.Conversion(sql.FieldHasPrefix(FieldIdempotencyKey, v))
+}
+
+// IdempotencyKeyHasSuffix applies the HasSuffix predicate on the "idempotency_key" field.
+func IdempotencyKeyHasSuffix(v string) predicate.Conversion {
+	return predicate.Conversion(sql.FieldHasSuffix(FieldIdempotencyKey, v))
+}
+
+// IdempotencyKeyEqualFold applies the EqualFold predicate on the "idempotency_key" field.
+func IdempotencyKeyEqualFold(v string) predicate.Conversion {
+	return predicate.Conversion(sql.FieldEqualFold(FieldIdempotencyKey, v))
+}
+
+// IdempotencyKeyContainsFold applies the ContainsFold predicate on the "idempotency_key" field.
+func IdempotencyKeyContainsFold(v string) predicate.Conversion {
+	return predicate.Conversion(sql.FieldContainsFold(FieldIdempotencyKey, v))
+}
+
+// RequestHashEQ applies the EQ predicate on the "request_hash" field.
+func RequestHashEQ(v string) predicate.Conversion {
+	return predicate.Conversion(sql.FieldEQ(FieldRequestHash, v))
+}
+
+// RequestHashNEQ applies the NEQ predicate on the "request_hash" field.
+func RequestHashNEQ(v string) predicate.Conversion {
+	return predicate.Conversion(sql.FieldNEQ(FieldRequestHash, v))
+}
+
+// RequestHashIn applies the In predicate on the "request_hash" field.
+func RequestHashIn(vs ...string) predicate.Conversion {
+	return predicate.Conversion(sql.FieldIn(FieldRequestHash, vs...))
+}
+
+// RequestHashNotIn applies the NotIn predicate on the "request_hash" field.
+func RequestHashNotIn(vs ...string) predicate.Conversion {
+	return predicate.Conversion(sql.FieldNotIn(FieldRequestHash, vs...))
+}
+
+// RequestHashGT applies the GT predicate on the "request_hash" field.
+func RequestHashGT(v string) predicate.Conversion {
+	return predicate.Conversion(sql.FieldGT(FieldRequestHash, v))
+}
+
+// RequestHashGTE applies the GTE predicate on the "request_hash" field.
+func RequestHashGTE(v string) predicate.Conversion {
+	return predicate.Conversion(sql.FieldGTE(FieldRequestHash, v))
+}
+
+// RequestHashLT applies the LT predicate on the "request_hash" field.
+func RequestHashLT(v string) predicate.Conversion {
+	return predicate.Conversion(sql.FieldLT(FieldRequestHash, v))
+}
+
+// RequestHashLTE applies the LTE predicate on the "request_hash" field.
+func RequestHashLTE(v string) predicate.Conversion {
+	return predicate.Conversion(sql.FieldLTE(FieldRequestHash, v))
+}
+
+// RequestHashContains applies the Contains predicate on the "request_hash" field.
+func RequestHashContains(v string) predicate.Conversion {
+	return predicate.Conversion(sql.FieldContains(FieldRequestHash, v))
+}
+
+// RequestHashHasPrefix applies the HasPrefix predicate on the "request_hash" field.
+func RequestHashHasPrefix(v string) predicate.Conversion {
+	return predicate.Conversion(sql.FieldHasPrefix(FieldRequestHash, v))
+}
+
+// RequestHashHasSuffix applies the HasSuffix predicate on the "request_hash" field.
+func RequestHashHasSuffix(v string) predicate.Conversion {
+	return predicate.Conversion(sql.FieldHasSuffix(FieldRequestHash, v))
+}
+
+// RequestHashEqualFold applies the EqualFold predicate on the "request_hash" field.
+func RequestHashEqualFold(v string) predicate.Conversion {
+	return predicate.Conversion(sql.FieldEqualFold(FieldRequestHash, v))
+}
+
+// RequestHashContainsFold applies the ContainsFold predicate on the "request_hash" field.
+func RequestHashContainsFold(v string) predicate.Conversion {
+	return predicate.Conversion(sql.FieldContainsFold(FieldRequestHash, v))
+}
+
+// TransactionIDEQ applies the EQ predicate on the "transaction_id" field.
+func TransactionIDEQ(v pulid.ID) predicate.Conversion {
+	return predicate.Conversion(sql.FieldEQ(FieldTransactionID, v))
+}
+
+// TransactionIDNEQ applies the NEQ predicate on the "transaction_id" field.
+func TransactionIDNEQ(v pulid.ID) predicate.Conversion {
+	return predicate.Conversion(sql.FieldNEQ(FieldTransactionID, v))
+}
+
+// TransactionIDIn applies the In predicate on the "transaction_id" field.
+func TransactionIDIn(vs ...pulid.ID) predicate.Conversion {
+	return predicate.Conversion(sql.FieldIn(FieldTransactionID, vs...))
+}
+
+// TransactionIDNotIn applies the NotIn predicate on the "transaction_id" field.
+func TransactionIDNotIn(vs ...pulid.ID) predicate.Conversion {
+	return predicate.Conversion(sql.FieldNotIn(FieldTransactionID, vs...))
+}
+
+// TransactionIDGT applies the GT predicate on the "transaction_id" field.
+func TransactionIDGT(v pulid.ID) predicate.Conversion {
+	return predicate.Conversion(sql.FieldGT(FieldTransactionID, v))
+}
+
+// TransactionIDGTE applies the GTE predicate on the "transaction_id" field.
+func TransactionIDGTE(v pulid.ID) predicate.Conversion {
+	return predicate.Conversion(sql.FieldGTE(FieldTransactionID, v))
+}
+
+// TransactionIDLT applies the LT predicate on the "transaction_id" field.
+func TransactionIDLT(v pulid.ID) predicate.Conversion {
+	return predicate.Conversion(sql.FieldLT(FieldTransactionID, v))
+}
+
+// TransactionIDLTE applies the LTE predicate on the "transaction_id" field.
+func TransactionIDLTE(v pulid.ID) predicate.Conversion {
+	return predicate.Conversion(sql.FieldLTE(FieldTransactionID, v))
+}
+
+// TransactionIDContains applies the Contains predicate on the "transaction_id" field.
+func TransactionIDContains(v pulid.ID) predicate.Conversion {
+	vc := string(v)
+	return predicate.Conversion(sql.FieldContains(FieldTransactionID, vc))
+}
+
+// TransactionIDHasPrefix applies the HasPrefix predicate on the "transaction_id" field.
+func TransactionIDHasPrefix(v pulid.ID) predicate.Conversion {
+	vc := string(v)
+	return predicate.Conversion(sql.FieldHasPrefix(FieldTransactionID, vc))
+}
+
+// TransactionIDHasSuffix applies the HasSuffix predicate on the "transaction_id" field.
+func TransactionIDHasSuffix(v pulid.ID) predicate.Conversion {
+	vc := string(v)
+	return predicate.Conversion(sql.FieldHasSuffix(FieldTransactionID, vc))
+}
+
+// TransactionIDIsNil applies the IsNil predicate on the "transaction_id" field.
+func TransactionIDIsNil() predicate.Conversion {
+	return predicate.Conversion(sql.FieldIsNull(FieldTransactionID))
+}
+
+// TransactionIDNotNil applies the NotNil predicate on the "transaction_id" field.
+func TransactionIDNotNil() predicate.Conversion {
+	return predicate.Conversion(sql.FieldNotNull(FieldTransactionID))
+}
+
+// TransactionIDEqualFold applies the EqualFold predicate on the "transaction_id" field.
+func TransactionIDEqualFold(v pulid.ID) predicate.Conversion {
+	vc := string(v)
+	return predicate.Conversion(sql.FieldEqualFold(FieldTransactionID, vc))
+}
+
+// TransactionIDContainsFold applies the ContainsFold predicate on the "transaction_id" field.
+func TransactionIDContainsFold(v pulid.ID) predicate.Conversion {
+	vc := string(v)
+	return predicate.Conversion(sql.FieldContainsFold(FieldTransactionID, vc))
+}
+
+// ReversalKeyEQ applies the EQ predicate on the "reversal_key" field.
+func ReversalKeyEQ(v string) predicate.Conversion {
+	return predicate.Conversion(sql.FieldEQ(FieldReversalKey, v))
+}
+
+// ReversalKeyNEQ applies the NEQ predicate on the "reversal_key" field.
+func ReversalKeyNEQ(v string) predicate.Conversion {
+	return predicate.Conversion(sql.FieldNEQ(FieldReversalKey, v))
+}
+
+// ReversalKeyIn applies the In predicate on the "reversal_key" field.
+func ReversalKeyIn(vs ...string) predicate.Conversion {
+	return predicate.Conversion(sql.FieldIn(FieldReversalKey, vs...))
+}
+
+// ReversalKeyNotIn applies the NotIn predicate on the "reversal_key" field.
+func ReversalKeyNotIn(vs ...string) predicate.Conversion {
+	return predicate.Conversion(sql.FieldNotIn(FieldReversalKey, vs...))
+}
+
+// ReversalKeyGT applies the GT predicate on the "reversal_key" field.
+func ReversalKeyGT(v string) predicate.Conversion {
+	return predicate.Conversion(sql.FieldGT(FieldReversalKey, v))
+}
+
+// ReversalKeyGTE applies the GTE predicate on the "reversal_key" field.
+func ReversalKeyGTE(v string) predicate.Conversion {
+	return predicate.Conversion(sql.FieldGTE(FieldReversalKey, v))
+}
+
+// ReversalKeyLT applies the LT predicate on the "reversal_key" field.
+func ReversalKeyLT(v string) predicate.Conversion {
+	return predicate.Conversion(sql.FieldLT(FieldReversalKey, v))
+}
+
+// ReversalKeyLTE applies the LTE predicate on the "reversal_key" field.
+func ReversalKeyLTE(v string) predicate.Conversion {
+	return predicate.Conversion(sql.FieldLTE(FieldReversalKey, v))
+}
+
+// ReversalKeyContains applies the Contains predicate on the "reversal_key" field.
+func ReversalKeyContains(v string) predicate.Conversion {
+	return predicate.Conversion(sql.FieldContains(FieldReversalKey, v))
+}
+
+// ReversalKeyHasPrefix applies the HasPrefix predicate on the "reversal_key" field.
+func ReversalKeyHasPrefix(v string) predicate.Conversion {
+	return predicate.Conversion(sql.FieldHasPrefix(FieldReversalKey, v))
+}
+
+// ReversalKeyHasSuffix applies the HasSuffix predicate on the "reversal_key" field.
+func ReversalKeyHasSuffix(v string) predicate.Conversion {
+	return predicate.Conversion(sql.FieldHasSuffix(FieldReversalKey, v))
+}
+
+// ReversalKeyIsNil applies the IsNil predicate on the "reversal_key" field.
+func ReversalKeyIsNil() predicate.Conversion {
+	return predicate.Conversion(sql.FieldIsNull(FieldReversalKey))
+}
+
+// ReversalKeyNotNil applies the NotNil predicate on the "reversal_key" field.
+func ReversalKeyNotNil() predicate.Conversion {
+	return predicate.Conversion(sql.FieldNotNull(FieldReversalKey))
+}
+
+// ReversalKeyEqualFold applies the EqualFold predicate on the "reversal_key" field.
+func ReversalKeyEqualFold(v string) predicate.Conversion {
+	return predicate.Conversion(sql.FieldEqualFold(FieldReversalKey, v))
+}
+
+// ReversalKeyContainsFold applies the ContainsFold predicate on the "reversal_key" field.
+func ReversalKeyContainsFold(v string) predicate.Conversion {
+	return predicate.Conversion(sql.FieldContainsFold(FieldReversalKey, v))
+}
+
+// ReversalReasonEQ applies the EQ predicate on the "reversal_reason" field.
+func ReversalReasonEQ(v string) predicate.Conversion {
+	return predicate.Conversion(sql.FieldEQ(FieldReversalReason, v))
+}
+
+// ReversalReasonNEQ applies the NEQ predicate on the "reversal_reason" field.
+func ReversalReasonNEQ(v string) predicate.Conversion {
+	return predicate.Conversion(sql.FieldNEQ(FieldReversalReason, v))
+}
+
+// ReversalReasonIn applies the In predicate on the "reversal_reason" field.
+func ReversalReasonIn(vs ...string) predicate.Conversion {
+	return predicate.Conversion(sql.FieldIn(FieldReversalReason, vs...))
+}
+
+// ReversalReasonNotIn applies the NotIn predicate on the "reversal_reason" field.
+func ReversalReasonNotIn(vs ...string) predicate.Conversion {
+	return predicate.Conversion(sql.FieldNotIn(FieldReversalReason, vs...))
+}
+
+// ReversalReasonGT applies the GT predicate on the "reversal_reason" field.
+func ReversalReasonGT(v string) predicate.Conversion {
+	return predicate.Conversion(sql.FieldGT(FieldReversalReason, v))
+}
+
+// ReversalReasonGTE applies the GTE predicate on the "reversal_reason" field.
+func ReversalReasonGTE(v string) predicate.Conversion {
+	return predicate.Conversion(sql.FieldGTE(FieldReversalReason, v))
+}
+
+// ReversalReasonLT applies the LT predicate on the "reversal_reason" field.
+func ReversalReasonLT(v string) predicate.Conversion {
+	return predicate.Conversion(sql.FieldLT(FieldReversalReason, v))
+}
+
+// ReversalReasonLTE applies the LTE predicate on the "reversal_reason" field.
+func ReversalReasonLTE(v string) predicate.Conversion {
+	return predicate.Conversion(sql.FieldLTE(FieldReversalReason, v))
+}
+
+// ReversalReasonContains applies the Contains predicate on the "reversal_reason" field.
+func ReversalReasonContains(v string) predicate.Conversion {
+	return predicate.Conversion(sql.FieldContains(FieldReversalReason, v))
+}
+
+// ReversalReasonHasPrefix applies the HasPrefix predicate on the "reversal_reason" field.
+func ReversalReasonHasPrefix(v string) predicate.Conversion {
+	return predicate.Conversion(sql.FieldHasPrefix(FieldReversalReason, v))
+}
+
+// ReversalReasonHasSuffix applies the HasSuffix predicate on the "reversal_reason" field.
+func ReversalReasonHasSuffix(v string) predicate.Conversion {
+	return predicate.Conversion(sql.FieldHasSuffix(FieldReversalReason, v))
+}
+
+// ReversalReasonEqualFold applies the EqualFold predicate on the "reversal_reason" field.
+func ReversalReasonEqualFold(v string) predicate.Conversion {
+	return predicate.Conversion(sql.FieldEqualFold(FieldReversalReason, v))
+}
+
+// ReversalReasonContainsFold applies the ContainsFold predicate on the "reversal_reason" field.
+func ReversalReasonContainsFold(v string) predicate.Conversion {
+	return predicate.Conversion(sql.FieldContainsFold(FieldReversalReason, v))
+}
+
+// ReversedAtEQ applies the EQ predicate on the "reversed_at" field.
+func ReversedAtEQ(v time.Time) predicate.Conversion {
+	return predicate.Conversion(sql.FieldEQ(FieldReversedAt, v))
+}
+
+// ReversedAtNEQ applies the NEQ predicate on the "reversed_at" field.
+func ReversedAtNEQ(v time.Time) predicate.Conversion {
+	return predicate.Conversion(sql.FieldNEQ(FieldReversedAt, v))
+}
+
+// ReversedAtIn applies the In predicate on the "reversed_at" field.
+func ReversedAtIn(vs ...time.Time) predicate.Conversion {
+	return predicate.Conversion(sql.FieldIn(FieldReversedAt, vs...))
+}
+
+// ReversedAtNotIn applies the NotIn predicate on the "reversed_at" field.
+func ReversedAtNotIn(vs ...time.Time) predicate.Conversion {
+	return predicate.Conversion(sql.FieldNotIn(FieldReversedAt, vs...))
+}
+
+// ReversedAtGT applies the GT predicate on the "reversed_at" field.
+func ReversedAtGT(v time.Time) predicate.Conversion {
+	return predicate.Conversion(sql.FieldGT(FieldReversedAt, v))
+}
+
+// ReversedAtGTE applies the GTE predicate on the "reversed_at" field.
+func ReversedAtGTE(v time.Time) predicate.Conversion {
+	return predicate.Conversion(sql.FieldGTE(FieldReversedAt, v))
+}
+
+// ReversedAtLT applies the LT predicate on the "reversed_at" field.
+func ReversedAtLT(v time.Time) predicate.Conversion {
+	return predicate.Conversion(sql.FieldLT(FieldReversedAt, v))
+}
+
+// ReversedAtLTE applies the LTE predicate on the "reversed_at" field.
+func ReversedAtLTE(v time.Time) predicate.Conversion {
+	return predicate.Conversion(sql.FieldLTE(FieldReversedAt, v))
+}
+
+// ReversedAtIsNil applies the IsNil predicate on the "reversed_at" field.
+func ReversedAtIsNil() predicate.Conversion {
+	return predicate.Conversion(sql.FieldIsNull(FieldReversedAt))
+}
+
+// ReversedAtNotNil applies the NotNil predicate on the "reversed_at" field.
+func ReversedAtNotNil() predicate.Conversion {
+	return predicate.Conversion(sql.FieldNotNull(FieldReversedAt))
 }
 
 // CurrencyEQ applies the EQ predicate on the "currency" field.

@@ -45,6 +45,18 @@ func (f AdEventFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, err
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.AdEventMutation", m)
 }
 
+// The AdStatDailyFunc type is an adapter to allow the use of ordinary
+// function as AdStatDaily mutator.
+type AdStatDailyFunc func(context.Context, *ent.AdStatDailyMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f AdStatDailyFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.AdStatDailyMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.AdStatDailyMutation", m)
+}
+
 // The CampaignFunc type is an adapter to allow the use of ordinary
 // function as Campaign mutator.
 type CampaignFunc func(context.Context, *ent.CampaignMutation) (ent.Value, error)
@@ -165,6 +177,18 @@ func (f LedgerTransactionFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.LedgerTransactionMutation", m)
 }
 
+// The LinkClickFunc type is an adapter to allow the use of ordinary
+// function as LinkClick mutator.
+type LinkClickFunc func(context.Context, *ent.LinkClickMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f LinkClickFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.LinkClickMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.LinkClickMutation", m)
+}
+
 // The PartnerFunc type is an adapter to allow the use of ordinary
 // function as Partner mutator.
 type PartnerFunc func(context.Context, *ent.PartnerMutation) (ent.Value, error)
@@ -187,6 +211,18 @@ func (f PayoutFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, erro
 		return f(ctx, mv)
 	}
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.PayoutMutation", m)
+}
+
+// The PayoutRunFunc type is an adapter to allow the use of ordinary
+// function as PayoutRun mutator.
+type PayoutRunFunc func(context.Context, *ent.PayoutRunMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f PayoutRunFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.PayoutRunMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.PayoutRunMutation", m)
 }
 
 // The ProductFunc type is an adapter to allow the use of ordinary
@@ -235,6 +271,18 @@ func (f TipFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) 
 		return f(ctx, mv)
 	}
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.TipMutation", m)
+}
+
+// The TrackingKeyFunc type is an adapter to allow the use of ordinary
+// function as TrackingKey mutator.
+type TrackingKeyFunc func(context.Context, *ent.TrackingKeyMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f TrackingKeyFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.TrackingKeyMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.TrackingKeyMutation", m)
 }
 
 // The UserFunc type is an adapter to allow the use of ordinary

@@ -32,6 +32,9 @@ var (
 		{Name: "body", Type: field.TypeString, Size: 2000, Default: ""},
 		{Name: "target_url", Type: field.TypeString, Size: 2000},
 		{Name: "status", Type: field.TypeEnum, Enums: []string{"ACTIVE", "PAUSED"}, Default: "ACTIVE"},
+		{Name: "impressions", Type: field.TypeInt64, Default: 0},
+		{Name: "clicks", Type: field.TypeInt64, Default: 0},
+		{Name: "conversions", Type: field.TypeInt64, Default: 0},
 		{Name: "campaign_id", Type: field.TypeString, Size: 28},
 	}
 	// AdsTable holds the schema information for the "ads" table.
@@ -42,7 +45,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "ads_campaigns_ads",
-				Columns:    []*schema.Column{AdsColumns[6]},
+				Columns:    []*schema.Column{AdsColumns[9]},
 				RefColumns: []*schema.Column{CampaignsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -78,6 +81,44 @@ var (
 				Unique:  false,
 				Columns: []*schema.Column{AdEventsColumns[1], AdEventsColumns[3], AdEventsColumns[10]},
 			},
+			{
+				Name:    "adevent_campaign_id_user_id_occurred_at",
+				Unique:  false,
+				Columns: []*schema.Column{AdEventsColumns[2], AdEventsColumns[3], AdEventsColumns[10]},
+			},
+			{
+				Name:    "adevent_influencer_id_occurred_at",
+				Unique:  false,
+				Columns: []*schema.Column{AdEventsColumns[5], AdEventsColumns[10]},
+			},
+		},
+	}
+	// AdStatDailiesColumns holds the columns for the "ad_stat_dailies" table.
+	AdStatDailiesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "campaign_id", Type: field.TypeString},
+		{Name: "day", Type: field.TypeTime},
+		{Name: "ad_id", Type: field.TypeString},
+		{Name: "influencer_id", Type: field.TypeString, Default: ""},
+		{Name: "content_id", Type: field.TypeString, Default: ""},
+		{Name: "impressions", Type: field.TypeInt64, Default: 0},
+		{Name: "clicks", Type: field.TypeInt64, Default: 0},
+		{Name: "conversions", Type: field.TypeInt64, Default: 0},
+		{Name: "cost_minor", Type: field.TypeInt64, Default: 0},
+		{Name: "revenue_minor", Type: field.TypeInt64, Default: 0},
+		{Name: "updated_at", Type: field.TypeTime},
+	}
+	// AdStatDailiesTable holds the schema information for the "ad_stat_dailies" table.
+	AdStatDailiesTable = &schema.Table{
+		Name:       "ad_stat_dailies",
+		Columns:    AdStatDailiesColumns,
+		PrimaryKey: []*schema.Column{AdStatDailiesColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "adstatdaily_campaign_id_day_ad_id_influencer_id_content_id",
+				Unique:  true,
+				Columns: []*schema.Column{AdStatDailiesColumns[1], AdStatDailiesColumns[2], AdStatDailiesColumns[3], AdStatDailiesColumns[4], AdStatDailiesColumns[5]},
+			},
 		},
 	}
 	// CampaignsColumns holds the columns for the "campaigns" table.
@@ -88,6 +129,7 @@ var (
 		{Name: "currency", Type: field.TypeString, Size: 3},
 		{Name: "budget_minor", Type: field.TypeInt64},
 		{Name: "spent_minor", Type: field.TypeInt64, Default: 0},
+		{Name: "impressions", Type: field.TypeInt64, Default: 0},
 		{Name: "pricing", Type: field.TypeEnum, Enums: []string{"CPM", "CPC", "CPA"}},
 		{Name: "bid_minor", Type: field.TypeInt64},
 		{Name: "starts_at", Type: field.TypeTime},
@@ -107,7 +149,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "campaigns_partners_campaigns",
-				Columns:    []*schema.Column{CampaignsColumns[15]},
+				Columns:    []*schema.Column{CampaignsColumns[16]},
 				RefColumns: []*schema.Column{PartnersColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -125,6 +167,7 @@ var (
 		{Name: "language", Type: field.TypeString, Size: 8, Default: "en"},
 		{Name: "published_at", Type: field.TypeTime},
 		{Name: "status", Type: field.TypeEnum, Enums: []string{"DRAFT", "PUBLISHED", "REMOVED"}, Default: "PUBLISHED"},
+		{Name: "external_id", Type: field.TypeString, Unique: true, Nullable: true, Size: 200},
 		{Name: "influencer_id", Type: field.TypeString, Size: 28},
 	}
 	// ContentsTable holds the schema information for the "contents" table.
@@ -135,7 +178,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "contents_influencers_contents",
-				Columns:    []*schema.Column{ContentsColumns[10]},
+				Columns:    []*schema.Column{ContentsColumns[11]},
 				RefColumns: []*schema.Column{InfluencersColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -144,7 +187,7 @@ var (
 			{
 				Name:    "content_influencer_id_published_at",
 				Unique:  false,
-				Columns: []*schema.Column{ContentsColumns[10], ContentsColumns[8]},
+				Columns: []*schema.Column{ContentsColumns[11], ContentsColumns[8]},
 			},
 			{
 				Name:    "content_published_at",
@@ -164,6 +207,14 @@ var (
 		{Name: "order_ref", Type: field.TypeString, Size: 200},
 		{Name: "amount_minor", Type: field.TypeInt64},
 		{Name: "commission_minor", Type: field.TypeInt64},
+		{Name: "fee_minor", Type: field.TypeInt64, Default: 0},
+		{Name: "click_id", Type: field.TypeString, Nullable: true},
+		{Name: "idempotency_key", Type: field.TypeString, Unique: true, Size: 200},
+		{Name: "request_hash", Type: field.TypeString, Size: 64},
+		{Name: "transaction_id", Type: field.TypeString, Nullable: true},
+		{Name: "reversal_key", Type: field.TypeString, Unique: true, Nullable: true, Size: 200},
+		{Name: "reversal_reason", Type: field.TypeString, Size: 500, Default: ""},
+		{Name: "reversed_at", Type: field.TypeTime, Nullable: true},
 		{Name: "currency", Type: field.TypeString, Size: 3},
 		{Name: "status", Type: field.TypeEnum, Enums: []string{"PENDING", "AVAILABLE", "REVERSED"}, Default: "PENDING"},
 		{Name: "occurred_at", Type: field.TypeTime},
@@ -183,7 +234,12 @@ var (
 			{
 				Name:    "conversion_influencer_id_occurred_at",
 				Unique:  false,
-				Columns: []*schema.Column{ConversionsColumns[4], ConversionsColumns[11]},
+				Columns: []*schema.Column{ConversionsColumns[4], ConversionsColumns[19]},
+			},
+			{
+				Name:    "conversion_status_available_at",
+				Unique:  false,
+				Columns: []*schema.Column{ConversionsColumns[18], ConversionsColumns[20]},
 			},
 		},
 	}
@@ -341,6 +397,7 @@ var (
 		{Name: "id", Type: field.TypeString, Size: 28},
 		{Name: "amount_minor", Type: field.TypeInt64},
 		{Name: "currency", Type: field.TypeString, Size: 3},
+		{Name: "kind", Type: field.TypeString, Size: 32, Default: ""},
 		{Name: "created_at", Type: field.TypeTime},
 		{Name: "account_id", Type: field.TypeString, Size: 28},
 		{Name: "transaction_id", Type: field.TypeString, Size: 28},
@@ -353,13 +410,13 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "ledger_entries_ledger_accounts_entries",
-				Columns:    []*schema.Column{LedgerEntriesColumns[4]},
+				Columns:    []*schema.Column{LedgerEntriesColumns[5]},
 				RefColumns: []*schema.Column{LedgerAccountsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "ledger_entries_ledger_transactions_entries",
-				Columns:    []*schema.Column{LedgerEntriesColumns[5]},
+				Columns:    []*schema.Column{LedgerEntriesColumns[6]},
 				RefColumns: []*schema.Column{LedgerTransactionsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -368,7 +425,12 @@ var (
 			{
 				Name:    "ledgerentry_account_id_created_at",
 				Unique:  false,
-				Columns: []*schema.Column{LedgerEntriesColumns[4], LedgerEntriesColumns[3]},
+				Columns: []*schema.Column{LedgerEntriesColumns[5], LedgerEntriesColumns[4]},
+			},
+			{
+				Name:    "ledgerentry_transaction_id",
+				Unique:  false,
+				Columns: []*schema.Column{LedgerEntriesColumns[6]},
 			},
 		},
 	}
@@ -386,6 +448,34 @@ var (
 		Name:       "ledger_transactions",
 		Columns:    LedgerTransactionsColumns,
 		PrimaryKey: []*schema.Column{LedgerTransactionsColumns[0]},
+	}
+	// LinkClicksColumns holds the columns for the "link_clicks" table.
+	LinkClicksColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, Size: 28},
+		{Name: "user_id", Type: field.TypeString, Nullable: true},
+		{Name: "occurred_at", Type: field.TypeTime},
+		{Name: "link_id", Type: field.TypeString, Size: 28},
+	}
+	// LinkClicksTable holds the schema information for the "link_clicks" table.
+	LinkClicksTable = &schema.Table{
+		Name:       "link_clicks",
+		Columns:    LinkClicksColumns,
+		PrimaryKey: []*schema.Column{LinkClicksColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "link_clicks_product_links_clicks",
+				Columns:    []*schema.Column{LinkClicksColumns[3]},
+				RefColumns: []*schema.Column{ProductLinksColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "linkclick_link_id_user_id_occurred_at",
+				Unique:  false,
+				Columns: []*schema.Column{LinkClicksColumns[3], LinkClicksColumns[1], LinkClicksColumns[2]},
+			},
+		},
 	}
 	// PartnersColumns holds the columns for the "partners" table.
 	PartnersColumns = []*schema.Column{
@@ -411,12 +501,23 @@ var (
 		{Name: "status", Type: field.TypeEnum, Enums: []string{"PENDING", "PAID", "FAILED"}, Default: "PENDING"},
 		{Name: "external_ref", Type: field.TypeString, Size: 200, Default: ""},
 		{Name: "failure_reason", Type: field.TypeString, Size: 500, Default: ""},
+		{Name: "transaction_id", Type: field.TypeString, Nullable: true},
+		{Name: "settled_at", Type: field.TypeTime, Nullable: true},
+		{Name: "run_id", Type: field.TypeString, Size: 28},
 	}
 	// PayoutsTable holds the schema information for the "payouts" table.
 	PayoutsTable = &schema.Table{
 		Name:       "payouts",
 		Columns:    PayoutsColumns,
 		PrimaryKey: []*schema.Column{PayoutsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "payouts_payout_runs_payouts",
+				Columns:    []*schema.Column{PayoutsColumns[11]},
+				RefColumns: []*schema.Column{PayoutRunsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
 		Indexes: []*schema.Index{
 			{
 				Name:    "payout_run_key_influencer_id",
@@ -424,6 +525,23 @@ var (
 				Columns: []*schema.Column{PayoutsColumns[3], PayoutsColumns[2]},
 			},
 		},
+	}
+	// PayoutRunsColumns holds the columns for the "payout_runs" table.
+	PayoutRunsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, Size: 28},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "idempotency_key", Type: field.TypeString, Unique: true, Size: 200},
+		{Name: "request_hash", Type: field.TypeString, Size: 64},
+		{Name: "currency", Type: field.TypeString, Size: 3},
+		{Name: "minimum_minor", Type: field.TypeInt64},
+		{Name: "total_minor", Type: field.TypeInt64, Default: 0},
+		{Name: "count", Type: field.TypeInt, Default: 0},
+	}
+	// PayoutRunsTable holds the schema information for the "payout_runs" table.
+	PayoutRunsTable = &schema.Table{
+		Name:       "payout_runs",
+		Columns:    PayoutRunsColumns,
+		PrimaryKey: []*schema.Column{PayoutRunsColumns[0]},
 	}
 	// ProductsColumns holds the columns for the "products" table.
 	ProductsColumns = []*schema.Column{
@@ -433,6 +551,7 @@ var (
 		{Name: "price_minor", Type: field.TypeInt64},
 		{Name: "currency", Type: field.TypeString, Size: 3},
 		{Name: "category", Type: field.TypeString, Size: 50, Default: ""},
+		{Name: "url", Type: field.TypeString, Size: 2000, Default: ""},
 		{Name: "partner_id", Type: field.TypeString, Size: 28},
 	}
 	// ProductsTable holds the schema information for the "products" table.
@@ -443,7 +562,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "products_partners_products",
-				Columns:    []*schema.Column{ProductsColumns[6]},
+				Columns:    []*schema.Column{ProductsColumns[7]},
 				RefColumns: []*schema.Column{PartnersColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -535,6 +654,18 @@ var (
 			},
 		},
 	}
+	// TrackingKeysColumns holds the columns for the "tracking_keys" table.
+	TrackingKeysColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, Size: 28},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "secret", Type: field.TypeBytes},
+	}
+	// TrackingKeysTable holds the schema information for the "tracking_keys" table.
+	TrackingKeysTable = &schema.Table{
+		Name:       "tracking_keys",
+		Columns:    TrackingKeysColumns,
+		PrimaryKey: []*schema.Column{TrackingKeysColumns[0]},
+	}
 	// UsersColumns holds the columns for the "users" table.
 	UsersColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString, Size: 28},
@@ -543,6 +674,7 @@ var (
 		{Name: "display_name", Type: field.TypeString, Size: 100, Default: ""},
 		{Name: "country", Type: field.TypeString, Nullable: true, Size: 2},
 		{Name: "age_bracket", Type: field.TypeEnum, Nullable: true, Enums: []string{"AGE_13_17", "AGE_18_24", "AGE_25_34", "AGE_35_44", "AGE_45_54", "AGE_55_PLUS"}},
+		{Name: "external_id", Type: field.TypeString, Unique: true, Nullable: true, Size: 200},
 	}
 	// UsersTable holds the schema information for the "users" table.
 	UsersTable = &schema.Table{
@@ -555,6 +687,7 @@ var (
 		APIKeysTable,
 		AdsTable,
 		AdEventsTable,
+		AdStatDailiesTable,
 		CampaignsTable,
 		ContentsTable,
 		ConversionsTable,
@@ -565,12 +698,15 @@ var (
 		LedgerAccountsTable,
 		LedgerEntriesTable,
 		LedgerTransactionsTable,
+		LinkClicksTable,
 		PartnersTable,
 		PayoutsTable,
+		PayoutRunsTable,
 		ProductsTable,
 		ProductLinksTable,
 		RankerModelsTable,
 		TipsTable,
+		TrackingKeysTable,
 		UsersTable,
 	}
 )
@@ -585,6 +721,8 @@ func init() {
 	InteractionsTable.ForeignKeys[1].RefTable = UsersTable
 	LedgerEntriesTable.ForeignKeys[0].RefTable = LedgerAccountsTable
 	LedgerEntriesTable.ForeignKeys[1].RefTable = LedgerTransactionsTable
+	LinkClicksTable.ForeignKeys[0].RefTable = ProductLinksTable
+	PayoutsTable.ForeignKeys[0].RefTable = PayoutRunsTable
 	ProductsTable.ForeignKeys[0].RefTable = PartnersTable
 	ProductLinksTable.ForeignKeys[0].RefTable = ContentsTable
 	ProductLinksTable.ForeignKeys[1].RefTable = ProductsTable

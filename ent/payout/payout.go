@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"entgo.io/ent/dialect/sql"
+	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/limelight-hq/limelight/ent/schema/pulid"
 )
 
@@ -21,6 +22,8 @@ const (
 	FieldCreatedAt = "created_at"
 	// FieldInfluencerID holds the string denoting the influencer_id field in the database.
 	FieldInfluencerID = "influencer_id"
+	// FieldRunID holds the string denoting the run_id field in the database.
+	FieldRunID = "run_id"
 	// FieldRunKey holds the string denoting the run_key field in the database.
 	FieldRunKey = "run_key"
 	// FieldAmountMinor holds the string denoting the amount_minor field in the database.
@@ -33,8 +36,21 @@ const (
 	FieldExternalRef = "external_ref"
 	// FieldFailureReason holds the string denoting the failure_reason field in the database.
 	FieldFailureReason = "failure_reason"
+	// FieldTransactionID holds the string denoting the transaction_id field in the database.
+	FieldTransactionID = "transaction_id"
+	// FieldSettledAt holds the string denoting the settled_at field in the database.
+	FieldSettledAt = "settled_at"
+	// EdgeRun holds the string denoting the run edge name in mutations.
+	EdgeRun = "run"
 	// Table holds the table name of the payout in the database.
 	Table = "payouts"
+	// RunTable is the table that holds the run relation/edge.
+	RunTable = "payouts"
+	// RunInverseTable is the table name for the PayoutRun entity.
+	// It exists in this package in order to avoid circular dependency with the "payoutrun" package.
+	RunInverseTable = "payout_runs"
+	// RunColumn is the table column denoting the run relation/edge.
+	RunColumn = "run_id"
 )
 
 // Columns holds all SQL columns for payout fields.
@@ -42,12 +58,15 @@ var Columns = []string{
 	FieldID,
 	FieldCreatedAt,
 	FieldInfluencerID,
+	FieldRunID,
 	FieldRunKey,
 	FieldAmountMinor,
 	FieldCurrency,
 	FieldStatus,
 	FieldExternalRef,
 	FieldFailureReason,
+	FieldTransactionID,
+	FieldSettledAt,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -128,6 +147,11 @@ func ByInfluencerID(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldInfluencerID, opts...).ToFunc()
 }
 
+// ByRunID orders the results by the run_id field.
+func ByRunID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldRunID, opts...).ToFunc()
+}
+
 // ByRunKey orders the results by the run_key field.
 func ByRunKey(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldRunKey, opts...).ToFunc()
@@ -156,6 +180,30 @@ func ByExternalRef(opts ...sql.OrderTermOption) OrderOption {
 // ByFailureReason orders the results by the failure_reason field.
 func ByFailureReason(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldFailureReason, opts...).ToFunc()
+}
+
+// ByTransactionID orders the results by the transaction_id field.
+func ByTransactionID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldTransactionID, opts...).ToFunc()
+}
+
+// BySettledAt orders the results by the settled_at field.
+func BySettledAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldSettledAt, opts...).ToFunc()
+}
+
+// ByRunField orders the results by run field.
+func ByRunField(field string, opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newRunStep(), sql.OrderByField(field, opts...))
+	}
+}
+func newRunStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(RunInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.M2O, true, RunTable, RunColumn),
+	)
 }
 
 // MarshalGQL implements graphql.Marshaler interface.

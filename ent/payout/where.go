@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"entgo.io/ent/dialect/sql"
+	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/limelight-hq/limelight/ent/predicate"
 	"github.com/limelight-hq/limelight/ent/schema/pulid"
 )
@@ -65,6 +66,11 @@ func InfluencerID(v pulid.ID) predicate.Payout {
 	return predicate.Payout(sql.FieldEQ(FieldInfluencerID, v))
 }
 
+// RunID applies equality check predicate on the "run_id" field. It's identical to RunIDEQ.
+func RunID(v pulid.ID) predicate.Payout {
+	return predicate.Payout(sql.FieldEQ(FieldRunID, v))
+}
+
 // RunKey applies equality check predicate on the "run_key" field. It's identical to RunKeyEQ.
 func RunKey(v string) predicate.Payout {
 	return predicate.Payout(sql.FieldEQ(FieldRunKey, v))
@@ -88,6 +94,16 @@ func ExternalRef(v string) predicate.Payout {
 // FailureReason applies equality check predicate on the "failure_reason" field. It's identical to FailureReasonEQ.
 func FailureReason(v string) predicate.Payout {
 	return predicate.Payout(sql.FieldEQ(FieldFailureReason, v))
+}
+
+// TransactionID applies equality check predicate on the "transaction_id" field. It's identical to TransactionIDEQ.
+func TransactionID(v pulid.ID) predicate.Payout {
+	return predicate.Payout(sql.FieldEQ(FieldTransactionID, v))
+}
+
+// SettledAt applies equality check predicate on the "settled_at" field. It's identical to SettledAtEQ.
+func SettledAt(v time.Time) predicate.Payout {
+	return predicate.Payout(sql.FieldEQ(FieldSettledAt, v))
 }
 
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
@@ -198,6 +214,76 @@ func InfluencerIDEqualFold(v pulid.ID) predicate.Payout {
 func InfluencerIDContainsFold(v pulid.ID) predicate.Payout {
 	vc := string(v)
 	return predicate.Payout(sql.FieldContainsFold(FieldInfluencerID, vc))
+}
+
+// RunIDEQ applies the EQ predicate on the "run_id" field.
+func RunIDEQ(v pulid.ID) predicate.Payout {
+	return predicate.Payout(sql.FieldEQ(FieldRunID, v))
+}
+
+// RunIDNEQ applies the NEQ predicate on the "run_id" field.
+func RunIDNEQ(v pulid.ID) predicate.Payout {
+	return predicate.Payout(sql.FieldNEQ(FieldRunID, v))
+}
+
+// RunIDIn applies the In predicate on the "run_id" field.
+func RunIDIn(vs ...pulid.ID) predicate.Payout {
+	return predicate.Payout(sql.FieldIn(FieldRunID, vs...))
+}
+
+// RunIDNotIn applies the NotIn predicate on the "run_id" field.
+func RunIDNotIn(vs ...pulid.ID) predicate.Payout {
+	return predicate.Payout(sql.FieldNotIn(FieldRunID, vs...))
+}
+
+// RunIDGT applies the GT predicate on the "run_id" field.
+func RunIDGT(v pulid.ID) predicate.Payout {
+	return predicate.Payout(sql.FieldGT(FieldRunID, v))
+}
+
+// RunIDGTE applies the GTE predicate on the "run_id" field.
+func RunIDGTE(v pulid.ID) predicate.Payout {
+	return predicate.Payout(sql.FieldGTE(FieldRunID, v))
+}
+
+// RunIDLT applies the LT predicate on the "run_id" field.
+func RunIDLT(v pulid.ID) predicate.Payout {
+	return predicate.Payout(sql.FieldLT(FieldRunID, v))
+}
+
+// RunIDLTE applies the LTE predicate on the "run_id" field.
+func RunIDLTE(v pulid.ID) predicate.Payout {
+	return predicate.Payout(sql.FieldLTE(FieldRunID, v))
+}
+
+// RunIDContains applies the Contains predicate on the "run_id" field.
+func RunIDContains(v pulid.ID) predicate.Payout {
+	vc := string(v)
+	return predicate.Payout(sql.FieldContains(FieldRunID, vc))
+}
+
+// RunIDHasPrefix applies the HasPrefix predicate on the "run_id" field.
+func RunIDHasPrefix(v pulid.ID) predicate.Payout {
+	vc := string(v)
+	return predicate.Payout(sql.FieldHasPrefix(FieldRunID, vc))
+}
+
+// RunIDHasSuffix applies the HasSuffix predicate on the "run_id" field.
+func RunIDHasSuffix(v pulid.ID) predicate.Payout {
+	vc := string(v)
+	return predicate.Payout(sql.FieldHasSuffix(FieldRunID, vc))
+}
+
+// RunIDEqualFold applies the EqualFold predicate on the "run_id" field.
+func RunIDEqualFold(v pulid.ID) predicate.Payout {
+	vc := string(v)
+	return predicate.Payout(sql.FieldEqualFold(FieldRunID, vc))
+}
+
+// RunIDContainsFold applies the ContainsFold predicate on the "run_id" field.
+func RunIDContainsFold(v pulid.ID) predicate.Payout {
+	vc := string(v)
+	return predicate.Payout(sql.FieldContainsFold(FieldRunID, vc))
 }
 
 // RunKeyEQ applies the EQ predicate on the "run_key" field.
@@ -518,6 +604,159 @@ func FailureReasonEqualFold(v string) predicate.Payout {
 // FailureReasonContainsFold applies the ContainsFold predicate on the "failure_reason" field.
 func FailureReasonContainsFold(v string) predicate.Payout {
 	return predicate.Payout(sql.FieldContainsFold(FieldFailureReason, v))
+}
+
+// TransactionIDEQ applies the EQ predicate on the "transaction_id" field.
+func TransactionIDEQ(v pulid.ID) predicate.Payout {
+	return predicate.Payout(sql.FieldEQ(FieldTransactionID, v))
+}
+
+// TransactionIDNEQ applies the NEQ predicate on the "transaction_id" field.
+func TransactionIDNEQ(v pulid.ID) predicate.Payout {
+	return predicate.Payout(sql.FieldNEQ(FieldTransactionID, v))
+}
+
+// TransactionIDIn applies the In predicate on the "transaction_id" field.
+func TransactionIDIn(vs ...pulid.ID) predicate.Payout {
+	return predicate.Payout(sql.FieldIn(FieldTransactionID, vs...))
+}
+
+// TransactionIDNotIn applies the NotIn predicate on the "transaction_id" field.
+func TransactionIDNotIn(vs ...pulid.ID) predicate.Payout {
+	return predicate.Payout(sql.FieldNotIn(FieldTransactionID, vs...))
+}
+
+// TransactionIDGT applies the GT predicate on the "transaction_id" field.
+func TransactionIDGT(v pulid.ID) predicate.Payout {
+	return predicate.Payout(sql.FieldGT(FieldTransactionID, v))
+}
+
+// TransactionIDGTE applies the GTE predicate on the "transaction_id" field.
+func TransactionIDGTE(v pulid.ID) predicate.Payout {
+	return predicate.Payout(sql.FieldGTE(FieldTransactionID, v))
+}
+
+// TransactionIDLT applies the LT predicate on the "transaction_id" field.
+func TransactionIDLT(v pulid.ID) predicate.Payout {
+	return predicate.Payout(sql.FieldLT(FieldTransactionID, v))
+}
+
+// TransactionIDLTE applies the LTE predicate on the "transaction_id" field.
+func TransactionIDLTE(v pulid.ID) predicate.Payout {
+	return predicate.Payout(sql.FieldLTE(FieldTransactionID, v))
+}
+
+// TransactionIDContains applies the Contains predicate on the "transaction_id" field.
+func TransactionIDContains(v pulid.ID) predicate.Payout {
+	vc := string(v)
+	return predicate.Payout(sql.FieldContains(FieldTransactionID, vc))
+}
+
+// TransactionIDHasPrefix applies the HasPrefix predicate on the "transaction_id" field.
+func TransactionIDHasPrefix(v pulid.ID) predicate.Payout {
+	vc := string(v)
+	return predicate.Payout(sql.FieldHasPrefix(FieldTransactionID, vc))
+}
+
+// TransactionIDHasSuffix applies the HasSuffix predicate on the "transaction_id" field.
+func TransactionIDHasSuffix(v pulid.ID) predicate.Payout {
+	vc := string(v)
+	return predicate.Payout(sql.FieldHasSuffix(FieldTransactionID, vc))
+}
+
+// TransactionIDIsNil applies the IsNil predicate on the "transaction_id" field.
+func TransactionIDIsNil() predicate.Payout {
+	return predicate.Payout(sql.FieldIsNull(FieldTransactionID))
+}
+
+// TransactionIDNotNil applies the NotNil predicate on the "transaction_id" field.
+func TransactionIDNotNil() predicate.Payout {
+	return predicate.Payout(sql.FieldNotNull(FieldTransactionID))
+}
+
+// TransactionIDEqualFold applies the EqualFold predicate on the "transaction_id" field.
+func TransactionIDEqualFold(v pulid.ID) predicate.Payout {
+	vc := string(v)
+	return predicate.Payout(sql.FieldEqualFold(FieldTransactionID, vc))
+}
+
+// TransactionIDContainsFold applies the ContainsFold predicate on the "transaction_id" field.
+func TransactionIDContainsFold(v pulid.ID) predicate.Payout {
+	vc := string(v)
+	return predicate.Payout(sql.FieldContainsFold(FieldTransactionID, vc))
+}
+
+// SettledAtEQ applies the EQ predicate on the "settled_at" field.
+func SettledAtEQ(v time.Time) predicate.Payout {
+	return predicate.Payout(sql.FieldEQ(FieldSettledAt, v))
+}
+
+// SettledAtNEQ applies the NEQ predicate on the "settled_at" field.
+func SettledAtNEQ(v time.Time) predicate.Payout {
+	return predicate.Payout(sql.FieldNEQ(FieldSettledAt, v))
+}
+
+// SettledAtIn applies the In predicate on the "settled_at" field.
+func SettledAtIn(vs ...time.Time) predicate.Payout {
+	return predicate.Payout(sql.FieldIn(FieldSettledAt, vs...))
+}
+
+// SettledAtNotIn applies the NotIn predicate on the "settled_at" field.
+func SettledAtNotIn(vs ...time.Time) predicate.Payout {
+	return predicate.Payout(sql.FieldNotIn(FieldSettledAt, vs...))
+}
+
+// SettledAtGT applies the GT predicate on the "settled_at" field.
+func SettledAtGT(v time.Time) predicate.Payout {
+	return predicate.Payout(sql.FieldGT(FieldSettledAt, v))
+}
+
+// SettledAtGTE applies the GTE predicate on the "settled_at" field.
+func SettledAtGTE(v time.Time) predicate.Payout {
+	return predicate.Payout(sql.FieldGTE(FieldSettledAt, v))
+}
+
+// SettledAtLT applies the LT predicate on the "settled_at" field.
+func SettledAtLT(v time.Time) predicate.Payout {
+	return predicate.Payout(sql.FieldLT(FieldSettledAt, v))
+}
+
+// SettledAtLTE applies the LTE predicate on the "settled_at" field.
+func SettledAtLTE(v time.Time) predicate.Payout {
+	return predicate.Payout(sql.FieldLTE(FieldSettledAt, v))
+}
+
+// SettledAtIsNil applies the IsNil predicate on the "settled_at" field.
+func SettledAtIsNil() predicate.Payout {
+	return predicate.Payout(sql.FieldIsNull(FieldSettledAt))
+}
+
+// SettledAtNotNil applies the NotNil predicate on the "settled_at" field.
+func SettledAtNotNil() predicate.Payout {
+	return predicate.Payout(sql.FieldNotNull(FieldSettledAt))
+}
+
+// HasRun applies the HasEdge predicate on the "run" edge.
+func HasRun() predicate.Payout {
+	return predicate.Payout(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, RunTable, RunColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasRunWith applies the HasEdge predicate on the "run" edge with a given conditions (other predicates).
+func HasRunWith(preds ...predicate.PayoutRun) predicate.Payout {
+	return predicate.Payout(func(s *sql.Selector) {
+		step := newRunStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
 }
 
 // And groups predicates with the AND operator between them.

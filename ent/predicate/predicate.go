@@ -15,6 +15,9 @@ type Ad func(*sql.Selector)
 // AdEvent is the predicate function for adevent builders.
 type AdEvent func(*sql.Selector)
 
+// AdStatDaily is the predicate function for adstatdaily builders.
+type AdStatDaily func(*sql.Selector)
+
 // Campaign is the predicate function for campaign builders.
 type Campaign func(*sql.Selector)
 
@@ -45,11 +48,17 @@ type LedgerEntry func(*sql.Selector)
 // LedgerTransaction is the predicate function for ledgertransaction builders.
 type LedgerTransaction func(*sql.Selector)
 
+// LinkClick is the predicate function for linkclick builders.
+type LinkClick func(*sql.Selector)
+
 // Partner is the predicate function for partner builders.
 type Partner func(*sql.Selector)
 
 // Payout is the predicate function for payout builders.
 type Payout func(*sql.Selector)
+
+// PayoutRun is the predicate function for payoutrun builders.
+type PayoutRun func(*sql.Selector)
 
 // Product is the predicate function for product builders.
 type Product func(*sql.Selector)
@@ -62,6 +71,9 @@ type RankerModel func(*sql.Selector)
 
 // Tip is the predicate function for tip builders.
 type Tip func(*sql.Selector)
+
+// TrackingKey is the predicate function for trackingkey builders.
+type TrackingKey func(*sql.Selector)
 
 // User is the predicate function for user builders.
 type User func(*sql.Selector)

@@ -27,6 +27,8 @@ const (
 	FieldCurrency = "currency"
 	// FieldCategory holds the string denoting the category field in the database.
 	FieldCategory = "category"
+	// FieldURL holds the string denoting the url field in the database.
+	FieldURL = "url"
 	// EdgePartner holds the string denoting the partner edge name in mutations.
 	EdgePartner = "partner"
 	// EdgeLinks holds the string denoting the links edge name in mutations.
@@ -58,6 +60,7 @@ var Columns = []string{
 	FieldPriceMinor,
 	FieldCurrency,
 	FieldCategory,
+	FieldURL,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -83,6 +86,10 @@ var (
 	DefaultCategory string
 	// CategoryValidator is a validator for the "category" field. It is called by the builders before save.
 	CategoryValidator func(string) error
+	// DefaultURL holds the default value on creation for the "url" field.
+	DefaultURL string
+	// URLValidator is a validator for the "url" field. It is called by the builders before save.
+	URLValidator func(string) error
 	// DefaultID holds the default value on creation for the "id" field.
 	DefaultID func() pulid.ID
 	// IDValidator is a validator for the "id" field. It is called by the builders before save.
@@ -125,6 +132,11 @@ func ByCurrency(opts ...sql.OrderTermOption) OrderOption {
 // ByCategory orders the results by the category field.
 func ByCategory(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldCategory, opts...).ToFunc()
+}
+
+// ByURL orders the results by the url field.
+func ByURL(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldURL, opts...).ToFunc()
 }
 
 // ByPartnerField orders the results by partner field.

@@ -31,6 +31,8 @@ const (
 	EdgeProduct = "product"
 	// EdgeContent holds the string denoting the content edge name in mutations.
 	EdgeContent = "content"
+	// EdgeClicks holds the string denoting the clicks edge name in mutations.
+	EdgeClicks = "clicks"
 	// Table holds the table name of the productlink in the database.
 	Table = "product_links"
 	// ProductTable is the table that holds the product relation/edge.
@@ -47,6 +49,13 @@ const (
 	ContentInverseTable = "contents"
 	// ContentColumn is the table column denoting the content relation/edge.
 	ContentColumn = "content_id"
+	// ClicksTable is the table that holds the clicks relation/edge.
+	ClicksTable = "link_clicks"
+	// ClicksInverseTable is the table name for the LinkClick entity.
+	// It exists in this package in order to avoid circular dependency with the "linkclick" package.
+	ClicksInverseTable = "link_clicks"
+	// ClicksColumn is the table column denoting the clicks relation/edge.
+	ClicksColumn = "link_id"
 )
 
 // Columns holds all SQL columns for productlink fields.
@@ -138,6 +147,20 @@ func ByContentField(field string, opts ...sql.OrderTermOption) OrderOption {
 		sqlgraph.OrderByNeighborTerms(s, newContentStep(), sql.OrderByField(field, opts...))
 	}
 }
+
+// ByClicksCount orders the results by clicks count.
+func ByClicksCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newClicksStep(), opts...)
+	}
+}
+
+// ByClicks orders the results by clicks terms.
+func ByClicks(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newClicksStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
 func newProductStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
@@ -150,5 +173,12 @@ func newContentStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(ContentInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.M2O, true, ContentTable, ContentColumn),
+	)
+}
+func newClicksStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(ClicksInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, ClicksTable, ClicksColumn),
 	)
 }

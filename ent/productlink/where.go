@@ -457,6 +457,29 @@ func HasContentWith(preds ...predicate.Content) predicate.ProductLink {
 	})
 }
 
+// HasClicks applies the HasEdge predicate on the "clicks" edge.
+func HasClicks() predicate.ProductLink {
+	return predicate.ProductLink(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, ClicksTable, ClicksColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasClicksWith applies the HasEdge predicate on the "clicks" edge with a given conditions (other predicates).
+func HasClicksWith(preds ...predicate.LinkClick) predicate.ProductLink {
+	return predicate.ProductLink(func(s *sql.Selector) {
+		step := newClicksStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
 // And groups predicates with the AND operator between them.
 func And(predicates ...predicate.ProductLink) predicate.ProductLink {
 	return predicate.ProductLink(sql.AndPredicates(predicates...))

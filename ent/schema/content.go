@@ -31,6 +31,9 @@ func (Content) Fields() []ent.Field {
 		field.Time("published_at").Default(func() time.Time { return time.Now().UTC() }).
 			Annotations(entgql.OrderField("PUBLISHED_AT")),
 		field.Enum("status").Values("DRAFT", "PUBLISHED", "REMOVED").Default("PUBLISHED"),
+		field.String("external_id").Optional().Nillable().Unique().MaxLen(200).
+			Annotations(entgql.Skip()).
+			Comment("The item's ID in an imported dataset (\"<source>:<id>\"), so re-imports find it."),
 	}
 }
 

@@ -44,6 +44,8 @@ func (Campaign) Fields() []ent.Field {
 		currencyField("currency"),
 		field.Int64("budget_minor").NonNegative(),
 		field.Int64("spent_minor").NonNegative().Default(0),
+		field.Int64("impressions").NonNegative().Default(0).
+			Comment("Impressions served; CPM spend is charged so that the total is exactly impressions × bid / 1000, rounded down."),
 		field.Enum("pricing").Values("CPM", "CPC", "CPA"),
 		field.Int64("bid_minor").NonNegative(),
 		field.Time("starts_at"),
@@ -75,6 +77,9 @@ func (Ad) Fields() []ent.Field {
 		field.String("body").MaxLen(2000).Default(""),
 		field.String("target_url").NotEmpty().MaxLen(2000),
 		field.Enum("status").Values("ACTIVE", "PAUSED").Default("ACTIVE"),
+		field.Int64("impressions").NonNegative().Default(0).Comment("Served impressions, for the CTR estimate."),
+		field.Int64("clicks").NonNegative().Default(0).Comment("Charged clicks, for the CTR estimate."),
+		field.Int64("conversions").NonNegative().Default(0).Comment("Conversions, for the CVR estimate."),
 	}
 }
 
@@ -108,6 +113,8 @@ func (AdEvent) Indexes() []ent.Index {
 	return []ent.Index{
 		index.Fields("campaign_id", "occurred_at"),
 		index.Fields("ad_id", "user_id", "occurred_at"),
+		index.Fields("campaign_id", "user_id", "occurred_at"),
+		index.Fields("influencer_id", "occurred_at"),
 	}
 }
 
@@ -125,6 +132,7 @@ func (Product) Fields() []ent.Field {
 		field.Int64("price_minor").NonNegative(),
 		currencyField("currency"),
 		field.String("category").MaxLen(50).Default(""),
+		field.String("url").MaxLen(2000).Default("").Comment("Where a product link click is sent."),
 	}
 }
 
@@ -156,8 +164,34 @@ func (ProductLink) Edges() []ent.Edge {
 	return []ent.Edge{
 		edge.From("product", Product.Type).Ref("links").Field("product_id").Unique().Required(),
 		edge.From("content", Content.Type).Ref("product_links").Field("content_id").Unique().Required(),
+		edge.To("clicks", LinkClick.Type).Annotations(entgql.Skip()),
 	}
 }
+
+// LinkClick is a click through a product link's /r/{code} redirect; conversions are attributed to it.
+type LinkClick struct{ ent.Schema }
+
+func (LinkClick) Mixin() []ent.Mixin { return []ent.Mixin{pulid.MixinWithPrefix("LC")} }
+
+func (LinkClick) Fields() []ent.Field {
+	return []ent.Field{
+		field.String("link_id").GoType(pulid.ID("")).Immutable(),
+		field.String("user_id").GoType(pulid.ID("")).Optional().Comment("Empty when the clicker is unknown or forgotten."),
+		field.Time("occurred_at").Immutable(),
+	}
+}
+
+func (LinkClick) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.From("link", ProductLink.Type).Ref("clicks").Field("link_id").Unique().Required().Immutable(),
+	}
+}
+
+func (LinkClick) Indexes() []ent.Index {
+	return []ent.Index{index.Fields("link_id", "user_id", "occurred_at")}
+}
+
+func (LinkClick) Annotations() []schema.Annotation { return []schema.Annotation{entgql.Skip()} }
 
 // Conversion is a sale attributed to a product link.
 type Conversion struct{ ent.Schema }
@@ -175,6 +209,14 @@ func (Conversion) Fields() []ent.Field {
 		field.String("order_ref").NotEmpty().MaxLen(200),
 		field.Int64("amount_minor").Positive(),
 		field.Int64("commission_minor").NonNegative(),
+		field.Int64("fee_minor").NonNegative().Default(0).Comment("The platform's part of the commission."),
+		field.String("click_id").GoType(pulid.ID("")).Annotations(entgql.Type("ID")).Optional().Comment("The click the sale is attributed to."),
+		field.String("idempotency_key").NotEmpty().MaxLen(200).Unique().Immutable().Annotations(entgql.Skip()),
+		field.String("request_hash").MaxLen(64).Immutable().Annotations(entgql.Skip()),
+		field.String("transaction_id").GoType(pulid.ID("")).Annotations(entgql.Type("ID")).Optional(),
+		field.String("reversal_key").Optional().Nillable().MaxLen(200).Unique().Annotations(entgql.Skip()),
+		field.String("reversal_reason").MaxLen(500).Default(""),
+		field.Time("reversed_at").Optional().Nillable(),
 		currencyField("currency"),
 		field.Enum("status").Values("PENDING", "AVAILABLE", "REVERSED").Default("PENDING"),
 		field.Time("occurred_at"),
@@ -186,6 +228,7 @@ func (Conversion) Indexes() []ent.Index {
 	return []ent.Index{
 		index.Fields("partner_id", "order_ref").Unique(),
 		index.Fields("influencer_id", "occurred_at"),
+		index.Fields("status", "available_at"),
 	}
 }
 
@@ -276,6 +319,7 @@ func (LedgerEntry) Fields() []ent.Field {
 		field.String("account_id").GoType(pulid.ID("")).Annotations(entgql.Type("ID")).Immutable(),
 		field.Int64("amount_minor").Immutable(),
 		field.String("currency").MaxLen(3).Validate(validCurrency).Immutable(),
+		field.String("kind").MaxLen(32).Default("").Immutable().Comment("The transaction's kind, copied for per-source aggregates."),
 		field.Time("created_at").Immutable().Default(func() time.Time { return time.Now().UTC() }),
 	}
 }
@@ -288,7 +332,7 @@ func (LedgerEntry) Edges() []ent.Edge {
 }
 
 func (LedgerEntry) Indexes() []ent.Index {
-	return []ent.Index{index.Fields("account_id", "created_at")}
+	return []ent.Index{index.Fields("account_id", "created_at"), index.Fields("transaction_id")}
 }
 
 func (LedgerEntry) Annotations() []schema.Annotation { return []schema.Annotation{entgql.Skip()} }
@@ -301,15 +345,55 @@ func (Payout) Mixin() []ent.Mixin { return []ent.Mixin{pulid.MixinWithPrefix("PO
 func (Payout) Fields() []ent.Field {
 	return []ent.Field{
 		field.String("influencer_id").GoType(pulid.ID("")).Annotations(entgql.Type("ID")),
+		field.String("run_id").GoType(pulid.ID("")).Annotations(entgql.Type("ID")),
 		field.String("run_key").NotEmpty().MaxLen(200),
 		field.Int64("amount_minor").Positive(),
 		currencyField("currency"),
 		field.Enum("status").Values("PENDING", "PAID", "FAILED").Default("PENDING"),
 		field.String("external_ref").MaxLen(200).Default(""),
 		field.String("failure_reason").MaxLen(500).Default(""),
+		field.String("transaction_id").GoType(pulid.ID("")).Annotations(entgql.Type("ID")).Optional().Comment("The ledger transaction that moved the funds to the payout bucket."),
+		field.Time("settled_at").Optional().Nillable(),
+	}
+}
+
+func (Payout) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.From("run", PayoutRun.Type).Ref("payouts").Field("run_id").Unique().Required(),
 	}
 }
 
 func (Payout) Indexes() []ent.Index {
 	return []ent.Index{index.Fields("run_key", "influencer_id").Unique()}
 }
+
+// PayoutRun is one execution of runPayouts; its idempotency key makes the run exactly-once.
+type PayoutRun struct{ ent.Schema }
+
+func (PayoutRun) Mixin() []ent.Mixin { return []ent.Mixin{pulid.MixinWithPrefix("PN"), timeMixin{}} }
+
+func (PayoutRun) Fields() []ent.Field {
+	return []ent.Field{
+		field.String("idempotency_key").NotEmpty().MaxLen(200).Unique().Immutable(),
+		field.String("request_hash").MaxLen(64).Immutable().Annotations(entgql.Skip()),
+		currencyField("currency"),
+		field.Int64("minimum_minor").NonNegative().Immutable(),
+		field.Int64("total_minor").NonNegative().Default(0),
+		field.Int("count").NonNegative().Default(0),
+	}
+}
+
+func (PayoutRun) Edges() []ent.Edge {
+	return []ent.Edge{edge.To("payouts", Payout.Type)}
+}
+
+// TrackingKey is the secret that signs ad click tokens, kept in the database so every replica shares it.
+type TrackingKey struct{ ent.Schema }
+
+func (TrackingKey) Mixin() []ent.Mixin { return []ent.Mixin{pulid.MixinWithPrefix("TK"), timeMixin{}} }
+
+func (TrackingKey) Fields() []ent.Field {
+	return []ent.Field{field.Bytes("secret").Sensitive().Immutable()}
+}
+
+func (TrackingKey) Annotations() []schema.Annotation { return []schema.Annotation{entgql.Skip()} }

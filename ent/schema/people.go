@@ -26,6 +26,9 @@ func (User) Fields() []ent.Field {
 			Match(countryRE),
 		field.Enum("age_bracket").Values("AGE_13_17", "AGE_18_24", "AGE_25_34", "AGE_35_44", "AGE_45_54", "AGE_55_PLUS").
 			Optional().Nillable(),
+		field.String("external_id").Optional().Nillable().Unique().MaxLen(200).
+			Annotations(entgql.Skip()).
+			Comment("The user's ID in an imported dataset (\"<source>:<id>\"), so re-imports find it."),
 	}
 }
 

@@ -28,6 +28,8 @@ const (
 	FieldCountry = "country"
 	// FieldAgeBracket holds the string denoting the age_bracket field in the database.
 	FieldAgeBracket = "age_bracket"
+	// FieldExternalID holds the string denoting the external_id field in the database.
+	FieldExternalID = "external_id"
 	// EdgeFollowing holds the string denoting the following edge name in mutations.
 	EdgeFollowing = "following"
 	// EdgeInteractions holds the string denoting the interactions edge name in mutations.
@@ -65,6 +67,7 @@ var Columns = []string{
 	FieldDisplayName,
 	FieldCountry,
 	FieldAgeBracket,
+	FieldExternalID,
 }
 
 var (
@@ -94,6 +97,8 @@ var (
 	DisplayNameValidator func(string) error
 	// CountryValidator is a validator for the "country" field. It is called by the builders before save.
 	CountryValidator func(string) error
+	// ExternalIDValidator is a validator for the "external_id" field. It is called by the builders before save.
+	ExternalIDValidator func(string) error
 	// DefaultID holds the default value on creation for the "id" field.
 	DefaultID func() pulid.ID
 	// IDValidator is a validator for the "id" field. It is called by the builders before save.
@@ -158,6 +163,11 @@ func ByCountry(opts ...sql.OrderTermOption) OrderOption {
 // ByAgeBracket orders the results by the age_bracket field.
 func ByAgeBracket(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldAgeBracket, opts...).ToFunc()
+}
+
+// ByExternalID orders the results by the external_id field.
+func ByExternalID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldExternalID, opts...).ToFunc()
 }
 
 // ByFollowingCount orders the results by following count.

@@ -5,14 +5,20 @@ package graphtest
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/limelight-hq/limelight/ent/schema/pulid"
 	"github.com/limelight-hq/limelight/graph"
+	"github.com/limelight-hq/limelight/internal/auth"
+	"github.com/limelight-hq/limelight/internal/ratelimit"
 	"github.com/limelight-hq/limelight/internal/store"
 )
 
@@ -27,12 +33,63 @@ type Server struct {
 	t        testing.TB
 	// Header is sent with every request (e.g. Authorization).
 	Header http.Header
+	// AdminKey is the secret of the ADMIN key New sends by default.
+	AdminKey string
 }
 
-// New serves the API over st. now may be nil for the real clock.
+// New serves the API over st and sends every request with a fresh ADMIN
+// key (see As to call as someone else). now may be nil for the real clock.
+// Rate limiting is off; use NewWith with a RateLimit to test it.
 func New(t testing.TB, st *store.Store, now func() time.Time) *Server {
-	r := graph.NewResolver(graph.Deps{Client: st.Client, Now: now})
-	return &Server{Handler: graph.NewMux(r, st), Store: st, Resolver: r, t: t, Header: http.Header{}}
+	return NewWith(t, st, graph.Deps{Now: now})
+}
+
+// NewWith is New with the given dependencies: Client is set to st's, a zero
+// RateLimit turns rate limiting off, and a nil Logger logs warnings and
+// errors only (request lines would drown test output).
+func NewWith(t testing.TB, st *store.Store, d graph.Deps) *Server {
+	t.Helper()
+	d.Client = st.Client
+	if d.RateLimit == (ratelimit.Config{}) {
+		d.RateLimit.Rate = -1
+	}
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	}
+	r := graph.NewResolver(d)
+	s := &Server{Handler: graph.NewMux(r, st), Store: st, Resolver: r, t: t, Header: http.Header{}}
+	s.AdminKey = s.NewKey(auth.Admin, "")
+	s.Header.Set("Authorization", "Bearer "+s.AdminKey)
+	return s
+}
+
+// NewKey creates an API key directly in the store and returns its secret.
+func (s *Server) NewKey(role auth.Role, ownerID string) string {
+	s.t.Helper()
+	_, secret, err := auth.Create(context.Background(), s.Store.Client, role, pulid.ID(ownerID), "graphtest")
+	if err != nil {
+		s.t.Fatalf("create %s key: %v", role, err)
+	}
+	return secret
+}
+
+// As returns a copy of s that sends Authorization: Bearer secret; an empty
+// secret sends no Authorization header (an anonymous caller).
+func (s *Server) As(secret string) *Server {
+	c := *s
+	c.Header = s.Header.Clone()
+	c.Header.Del("Authorization")
+	if secret != "" {
+		c.Header.Set("Authorization", "Bearer "+secret)
+	}
+	return &c
+}
+
+// WithT returns a copy of s that reports failures to t (for subtests).
+func (s *Server) WithT(t testing.TB) *Server {
+	c := *s
+	c.t = t
+	return &c
 }
 
 // Error is one GraphQL error.

@@ -18,6 +18,7 @@ import (
 	_ "modernc.org/sqlite" // SQLite driver (pure Go)
 
 	"github.com/limelight-hq/limelight/ent"
+	"github.com/limelight-hq/limelight/internal/stats"
 )
 
 // DefaultSQLite is the database used when none is configured.
@@ -42,6 +43,8 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		return nil, err
 	}
 	client := ent.NewClient(ent.Driver(drv))
+	// Campaign stats read a rollup the hook keeps in step with every ad event.
+	stats.Register(client)
 	if err := client.Schema.Create(ctx, schema.WithDropIndex(true), schema.WithDropColumn(false)); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("migrate schema: %w", err)

@@ -1,0 +1,101 @@
+// Package metrics holds Limelight's Prometheus metrics and the hooks other
+// packages call to feed them. Everything is registered on one registry,
+// served by Handler at /metrics.
+package metrics
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Registry holds every Limelight metric plus the Go and process collectors.
+var Registry = prometheus.NewRegistry()
+
+var (
+	requestSeconds = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "limelight_graphql_request_seconds",
+		Help:    "GraphQL request latency by operation name (\"anonymous\" when unnamed).",
+		Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
+	}, []string{"operation"})
+	errorsTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "limelight_graphql_errors_total",
+		Help: "GraphQL errors returned to callers, by extensions.code.",
+	}, []string{"code"})
+	rateLimited = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "limelight_rate_limited_total",
+		Help: "Requests refused by the per-key rate limit.",
+	})
+	ledgerPostings = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "limelight_ledger_postings_total",
+		Help: "Ledger transactions posted, by kind (replays not counted).",
+	}, []string{"kind"})
+	interactions = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "limelight_interactions_ingested_total",
+		Help: "Interactions stored (duplicates and rejected items not counted).",
+	})
+	rankerSeconds = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "limelight_ranker_call_seconds",
+		Help:    "Ranker plugin call latency by ranker and method.",
+		Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, 1, 5, 30},
+	}, []string{"ranker", "method"})
+	rankerErrors = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "limelight_ranker_call_errors_total",
+		Help: "Failed ranker plugin calls (timeouts included) by ranker and method.",
+	}, []string{"ranker", "method"})
+	rankerRestarts = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "limelight_ranker_restarts_total",
+		Help: "Ranker plugin restarts by ranker.",
+	}, []string{"ranker"})
+)
+
+func init() {
+	Registry.MustRegister(requestSeconds, errorsTotal, rateLimited, ledgerPostings, interactions,
+		rankerSeconds, rankerErrors, rankerRestarts,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+}
+
+// Handler serves the metrics in the Prometheus text format.
+func Handler() http.Handler {
+	return promhttp.HandlerFor(Registry, promhttp.HandlerOpts{Registry: Registry})
+}
+
+// ObserveRequest records one GraphQL operation's latency.
+func ObserveRequest(operation string, d time.Duration) {
+	if operation == "" {
+		operation = "anonymous"
+	}
+	requestSeconds.WithLabelValues(operation).Observe(d.Seconds())
+}
+
+// CountError records an error returned to a caller with code.
+func CountError(code string) { errorsTotal.WithLabelValues(code).Inc() }
+
+// CountRateLimited records a request refused by the rate limit.
+func CountRateLimited() { rateLimited.Inc() }
+
+// LedgerPosted records a ledger transaction of kind (tip, ad_spend, ...).
+// Call it once per new transaction, after commit; not for replays.
+func LedgerPosted(kind string) { ledgerPostings.WithLabelValues(kind).Inc() }
+
+// InteractionsIngested records n newly stored interactions.
+func InteractionsIngested(n int) {
+	if n > 0 {
+		interactions.Add(float64(n))
+	}
+}
+
+// RankerCall records one call to a ranker plugin: its latency, and an error
+// if it failed or timed out.
+func RankerCall(ranker, method string, d time.Duration, err error) {
+	rankerSeconds.WithLabelValues(ranker, method).Observe(d.Seconds())
+	if err != nil {
+		rankerErrors.WithLabelValues(ranker, method).Inc()
+	}
+}
+
+// RankerRestarted records a restart of a ranker plugin.
+func RankerRestarted(ranker string) { rankerRestarts.WithLabelValues(ranker).Inc() }
