@@ -169,23 +169,16 @@ func withRidge(g []float64, k int, reg float64) []float32 {
 // computed without visiting unobserved pairs: their part is xᵀ(YᵀY)x.
 func loss(x, y []float32, k int, m *csr.Matrix, yty []float64, alpha, reg float32) float64 {
 	rows := m.Rows()
+	g := withRidge(yty, k, 0)
 	parts := make([]float64, (rows+gramBlock-1)/gramBlock)
 	parallel(len(parts), 1, func(lo, hi int) {
-		gx := make([]float64, k)
+		gx := make([]float32, k)
 		for b := lo; b < hi; b++ {
 			var sum float64
 			for u := b * gramBlock; u < min((b+1)*gramBlock, rows); u++ {
 				xu := x[u*k : (u+1)*k]
-				for i := range k {
-					var t float64
-					for j := range k {
-						t += yty[i*k+j] * float64(xu[j])
-					}
-					gx[i] = t
-				}
-				for i := range k {
-					sum += float64(xu[i]) * gx[i]
-				}
+				blas32.Sgemv(blas.NoTrans, k, k, 1, g, k, xu, 1, 0, gx, 1)
+				sum += float64(blas32.Sdot(k, xu, 1, gx, 1))
 				cols, vals := m.Row(u)
 				for j, i := range cols {
 					c, p := confidence(alpha, vals[j])

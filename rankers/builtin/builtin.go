@@ -4,6 +4,7 @@
 package builtin
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 
@@ -15,7 +16,7 @@ import (
 
 // ErrUnknown is returned by New and Serve for a name that is not a built-in
 // ranker.
-var ErrUnknown = fmt.Errorf("unknown built-in ranker")
+var ErrUnknown = errors.New("unknown built-in ranker")
 
 var constructors = map[string]func() sdk.Ranker{
 	als.Name:        func() sdk.Ranker { return als.New() },

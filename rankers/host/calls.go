@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -29,15 +30,26 @@ func (r *ranker) failed(p *proc, err error) string {
 	reason := reasonFor(err)
 	switch reason {
 	case ReasonTimeout:
-		r.h.log.Warn("ranker call timed out", "ranker", r.name, "err", err)
+		r.warnSometimes("ranker call timed out", err)
 	case ReasonError:
 		if status.Code(err) == codes.Unavailable || p.client.Exited() {
 			r.lost(p, fmt.Errorf("call failed: %w", err))
 			return ReasonCrashed
 		}
-		r.h.log.Warn("ranker call failed", "ranker", r.name, "err", err)
+		r.warnSometimes("ranker call failed", err)
 	}
 	return reason
+}
+
+// warnSometimes logs a failed call, at most once a second per ranker: a
+// slow ranker under load would otherwise log every request.
+func (r *ranker) warnSometimes(msg string, err error) {
+	now := time.Now().UnixNano()
+	last := r.lastWarn.Load()
+	if now-last < int64(time.Second) || !r.lastWarn.CompareAndSwap(last, now) {
+		return
+	}
+	r.h.log.Warn(msg, "ranker", r.name, "err", err)
 }
 
 // reasonFor names the kind of failure err is.
@@ -121,10 +133,11 @@ func (h *Host) fallbackRecommend(ctx context.Context, asked string, q sdk.Query,
 		}
 	}
 	if h.localReady.Load() {
-		if q.User >= 0 { // the local copy may be older than the process's model
-			q.User = -1
-		}
 		items, err := h.local.Recommend(ctx, q)
+		if errors.Is(err, sdk.ErrUnknownUser) {
+			q.User = -1
+			items, err = h.local.Recommend(ctx, q)
+		}
 		if err == nil {
 			return Result{Items: items, Ranker: fb.name, Fallback: true, Reason: reason + "; fallback in-process"}, nil
 		}

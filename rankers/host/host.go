@@ -103,7 +103,8 @@ type Config struct {
 	// is marked FAILED and left alone. Default 8.
 	MaxStartFailures int
 
-	// Env is added to the environment of every ranker process.
+	// Env is added to the environment of every ranker process (which
+	// otherwise inherits the host's), in "KEY=value" form.
 	Env []string
 
 	// Logger receives the host's log and the rankers' stderr. Default

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/limelight-hq/limelight/rankers/builtin"
 	"github.com/limelight-hq/limelight/rankers/host"
 	"github.com/limelight-hq/limelight/rankers/sdk"
 	"github.com/limelight-hq/limelight/rankers/sdk/sdktest"
@@ -140,6 +141,33 @@ func TestRecommendThroughPlugin(t *testing.T) {
 	}
 	if st2 := status(t, h, "popular"); st2.ModelVersion != st.ModelVersion {
 		t.Errorf("model version after re-import %q, want %q", st2.ModelVersion, st.ModelVersion)
+	}
+}
+
+func TestEveryBuiltinRunsAsAPlugin(t *testing.T) {
+	t.Parallel()
+	names := builtin.Names()
+	h := newHost(t, host.Config{Builtins: names})
+	train(t, h, names...)
+	for _, n := range names {
+		st := status(t, h, n)
+		if st.State != host.StateRunning || st.Info.Name != n || st.ModelVersion == "" {
+			t.Errorf("%s: %+v", n, st)
+		}
+		res, err := h.Recommend(context.Background(), n, sdk.Query{User: 0, K: 5})
+		if err != nil || res.Fallback || res.Ranker != n || len(res.Items) == 0 {
+			t.Errorf("%s: Recommend = %+v, %v", n, res, err)
+		}
+		res, err = h.Similar(context.Background(), n, 0, 5, nil)
+		if err != nil || res.Fallback || len(res.Items) == 0 {
+			t.Errorf("%s: Similar = %+v, %v", n, res, err)
+		}
+		// A cold user: ALS folds in, similarity builds a profile, popular
+		// mixes in the categories.
+		res, err = h.Recommend(context.Background(), n, sdk.Query{User: -1, K: 5, History: []sdk.ItemWeight{{Item: 3, Weight: 2}}})
+		if err != nil || res.Fallback || len(res.Items) == 0 {
+			t.Errorf("%s: cold user = %+v, %v", n, res, err)
+		}
 	}
 }
 
@@ -271,6 +299,8 @@ func TestHungRankerFailsPingsAndIsReplaced(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { syscall.Kill(before.PID, syscall.SIGKILL) })
+	// kill returns before the process has stopped.
+	waitFor(t, "the ranker to stop", 10*time.Second, func() bool { return procState(before.PID) == 'T' })
 
 	// While it hangs, the in-process copy of the fallback answers.
 	res, err := h.Recommend(context.Background(), "popular", sdk.Query{User: -1, K: 3})
@@ -370,20 +400,29 @@ func TestExternalRankersArePinned(t *testing.T) {
 	}
 }
 
+// procState returns the state letter of process pid from /proc (R, S,
+// T for stopped, Z for zombie, ...), or 0 if there is none.
+func procState(pid int) byte {
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// The state follows the parenthesised command name.
+	s := string(stat)
+	if i := strings.LastIndexByte(s, ')'); i >= 0 && i+2 < len(s) {
+		return s[i+2]
+	}
+	return 0
+}
+
 // gone reports whether no process pid exists, counting a zombie as gone
 // (it has exited; only its parent's reaping is left).
 func gone(pid int) bool {
 	if err := syscall.Kill(pid, 0); errors.Is(err, syscall.ESRCH) {
 		return true
 	}
-	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return true
-	}
-	// The state follows the parenthesised command name.
-	s := string(stat)
-	i := strings.LastIndexByte(s, ')')
-	return i >= 0 && i+2 < len(s) && s[i+2] == 'Z'
+	st := procState(pid)
+	return st == 0 || st == 'Z'
 }
 
 func TestCloseLeavesNoProcesses(t *testing.T) {
@@ -406,6 +445,30 @@ func TestCloseLeavesNoProcesses(t *testing.T) {
 	}
 	if _, err := h.Recommend(context.Background(), "popular", sdk.Query{User: 0, K: 1}); !errors.Is(err, host.ErrClosed) {
 		t.Errorf("Recommend after Close: %v", err)
+	}
+}
+
+func TestCloseKillsAHungRanker(t *testing.T) {
+	t.Parallel()
+	h := newHost(t, host.Config{Builtins: []string{"popular"}, PingInterval: -1})
+	pid := status(t, h, "popular").PID
+	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the ranker to stop", 10*time.Second, func() bool { return procState(pid) == 'T' })
+	done := make(chan struct{})
+	go func() {
+		h.Close()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		syscall.Kill(pid, syscall.SIGKILL)
+		t.Fatal("Close hangs on a stopped ranker")
+	}
+	if !gone(pid) {
+		t.Errorf("stopped ranker %d outlived Close", pid)
 	}
 }
 

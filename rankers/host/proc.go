@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"os"
 	"os/exec"
 	"regexp"
 	"runtime"
@@ -34,7 +35,8 @@ type ranker struct {
 
 	proc        atomic.Pointer[proc] // nil unless RUNNING
 	pingFails   atomic.Int32
-	restartLock sync.Mutex // held by the one restart loop
+	lastWarn    atomic.Int64 // unix nanoseconds of the last call warning
+	restartLock sync.Mutex   // held by the one restart loop
 
 	mu           sync.Mutex // guards the fields below
 	state        State
@@ -87,7 +89,9 @@ var pluginVersionRE = regexp.MustCompile(`Plugin version: (\d+)`)
 // itself and, if the host holds a model for it, imports that model.
 func (r *ranker) start(ctx context.Context) (*proc, error) {
 	cmd := exec.Command(r.path, r.args...)
-	cmd.Env = r.h.cfg.Env
+	// The host's environment, then Config.Env, which wins on duplicates
+	// (go-plugin would append the host's after it otherwise).
+	cmd.Env = append(os.Environ(), r.h.cfg.Env...)
 	dieWithParent(cmd)
 	var secure *plugin.SecureConfig
 	if r.checksum != nil {
@@ -102,6 +106,7 @@ func (r *ranker) start(ctx context.Context) (*proc, error) {
 		Cmd:              cmd,
 		SecureConfig:     secure,
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
+		SkipHostEnv:      true,
 		StartTimeout:     r.h.cfg.StartTimeout,
 		Logger:           newHCLogger(log),
 		SyncStdout:       &lineLogger{log: log, stream: "stdout"},
@@ -224,9 +229,9 @@ func (r *ranker) lost(p *proc, why error) {
 	}
 	r.mu.Unlock()
 	r.h.log.Warn("ranker lost; restarting", "ranker", r.name, "pid", p.pid, "err", why)
-	// Reap it (a hung process gets killed), then start a new one.
-	if !r.h.goTracked(p.client.Kill) {
-		p.client.Kill()
+	// Kill it (it may be hung, not dead) and reap it, then start a new one.
+	if !r.h.goTracked(func() { p.kill(0) }) {
+		p.kill(0)
 		return
 	}
 	r.h.goTracked(func() { r.restartLoop(0) })
@@ -262,7 +267,7 @@ func (r *ranker) restartLoop(failures int) {
 			r.mu.Lock()
 			if r.h.closed.Load() { // Close may not see it: kill it here
 				r.mu.Unlock()
-				p.client.Kill()
+				p.kill(killGrace)
 				return
 			}
 			r.proc.Store(p)
@@ -291,8 +296,37 @@ func (r *ranker) stop() {
 	p := r.proc.Swap(nil)
 	r.mu.Unlock()
 	if p != nil {
-		p.client.Kill()
+		p.kill(killGrace)
 	}
+}
+
+// killGrace is how long Close lets a ranker shut down cleanly.
+const killGrace = 3 * time.Second
+
+// kill ends the process: go-plugin's Kill asks it to shut down and reaps
+// it, but waits forever on a process that does not answer (stopped, or
+// stuck in a loop that starves the runtime), so after grace it is killed
+// outright.
+func (p *proc) kill(grace time.Duration) {
+	done := make(chan struct{})
+	go func() {
+		p.client.Kill()
+		close(done)
+	}()
+	t := time.NewTimer(grace)
+	defer t.Stop()
+	select {
+	case <-done:
+		return
+	case <-t.C:
+	}
+	if !p.client.Exited() {
+		// FindProcess holds a pidfd on Linux: no risk of hitting a reused pid.
+		if proc, err := os.FindProcess(p.pid); err == nil {
+			proc.Kill()
+		}
+	}
+	<-done
 }
 
 // healthLoop pings the running rankers every PingInterval.

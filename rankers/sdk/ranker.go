@@ -160,14 +160,18 @@ type Query struct {
 
 // ItemWeight is one interaction in a Query's History.
 type ItemWeight struct {
-	Item   int32
+	// Item is the item index.
+	Item int32
+	// Weight is the interaction's weight, as in Dataset.Weights.
 	Weight float32
 }
 
 // Scored is one ranked item. Higher scores are better; scores are only
 // comparable within one answer of one ranker.
 type Scored struct {
-	Item  int32
+	// Item is the item index.
+	Item int32
+	// Score is the ranker's score; higher is better.
 	Score float32
 }
 

@@ -69,7 +69,8 @@ func TestBeatsUnpersonalisedPopularityOnSeedWorld(t *testing.T) {
 	}
 	// Plain popularity: on the seed world, whose tastes are planted by
 	// category, the popularity ranker's per-user category mix is stronger
-	// than text similarity (see docs); the text must beat no personalisation.
+	// than text similarity (NDCG@10 0.09 against 0.07); text must at least
+	// beat no personalisation.
 	if _, err := p.Train(ctx, train, sdk.Params{"personal_mix": "0"}); err != nil {
 		t.Fatal(err)
 	}

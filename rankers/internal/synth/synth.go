@@ -15,6 +15,7 @@ import (
 
 // Config sizes a dataset.
 type Config struct {
+	// Users, Items and Interactions are the sizes; Interactions is exact.
 	Users, Items, Interactions int
 	// Clusters is the number of interest groups (and item categories).
 	Clusters int
