@@ -104,7 +104,8 @@ func bootstrapAdminKey(ctx context.Context, st *store.Store, out io.Writer, log 
 	}
 	fmt.Fprintf(out, "\nAn ADMIN API key was created for this new database. It is shown only now:\n\n"+
 		"    Authorization: Bearer %s\n\n"+
-		"Create more with `limelight keys create --role ...`.\n\n", secret)
+		"In GraphiQL, put {\"Authorization\": \"Bearer %s\"} in the Headers tab.\n"+
+		"Create more keys with `limelight keys create --role APP|PARTNER|INFLUENCER|ADMIN [--owner ID]`.\n\n", secret, secret)
 	log.Info("created the first ADMIN API key (printed to standard output, not logged)")
 	return nil
 }

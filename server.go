@@ -38,6 +38,9 @@ type CLI struct {
 	Serve  ServeCmd  `cmd:"" default:"withargs" help:"Serve the GraphQL API (the default)."`
 	Seed   SeedCmd   `cmd:"" help:"Load a generated demo world into an empty database."`
 	Train  TrainCmd  `cmd:"" help:"Train rankers on the stored interactions and store their models."`
+	Bench  BenchCmd  `cmd:"" help:"Benchmark feeds end to end (HTTP, GraphQL, ranker plugin) on a generated world."`
+	Import ImportCmd `cmd:"" help:"Import interactions from a MovieLens u.data or CSV file."`
+	Eval   EvalCmd   `cmd:"" help:"Evaluate rankers offline (precision, recall, NDCG, MAP, hit rate, coverage), or tune one with --tune."`
 	Ranker RankerCmd `cmd:"" hidden:"" help:"Serve a built-in ranker as a plugin (started by the server itself)."`
 	Keys   KeysCmd   `cmd:"" help:"Create, list and revoke API keys."`
 }
@@ -54,6 +57,7 @@ func (c *RankerCmd) Run() error { return builtin.Serve(c.Name) }
 type TrainCmd struct {
 	Rankers    []string `arg:"" optional:"" help:"Rankers to train (default: all)."`
 	RankersDir string   `name:"rankers-dir" env:"LIMELIGHT_RANKERS_DIR" help:"Directory of external ranker plugins (with rankers.json)."`
+	Params     string   `name:"ranker-params" env:"LIMELIGHT_RANKER_PARAMS" type:"existingfile" help:"JSON file of hyperparameters per ranker, e.g. from eval --tune --save."`
 }
 
 // Run trains and stores models.
@@ -63,7 +67,7 @@ func (c *TrainCmd) Run(ctx context.Context, g *Globals, log *slog.Logger) error 
 		return err
 	}
 	defer st.Close()
-	h, svc, err := startFeed(ctx, st, c.RankersDir, log)
+	h, svc, err := startFeedWith(ctx, st, c.RankersDir, c.Params, log)
 	if err != nil {
 		return err
 	}
@@ -86,6 +90,15 @@ func (c *TrainCmd) Run(ctx context.Context, g *Globals, log *slog.Logger) error 
 
 // startFeed starts the ranker plugins and the feed service over them.
 func startFeed(ctx context.Context, st *store.Store, rankersDir string, log *slog.Logger) (*host.Host, *feed.Service, error) {
+	return startFeedWith(ctx, st, rankersDir, "", log)
+}
+
+// startFeedWith is startFeed with a --ranker-params file ("" for none).
+func startFeedWith(ctx context.Context, st *store.Store, rankersDir, paramsFile string, log *slog.Logger) (*host.Host, *feed.Service, error) {
+	params, err := loadRankerParams(paramsFile)
+	if err != nil {
+		return nil, nil, err
+	}
 	self, err := os.Executable()
 	if err != nil {
 		return nil, nil, fmt.Errorf("find own binary: %w", err)
@@ -96,6 +109,7 @@ func startFeed(ctx context.Context, st *store.Store, rankersDir string, log *slo
 	}
 	cfg := feed.DefaultConfig()
 	cfg.Logger = log
+	cfg.Params = params
 	return h, feed.New(st.Client, st.DB, st.Dialect == dialect.Postgres, h, cfg), nil
 }
 
@@ -104,6 +118,7 @@ type ServeCmd struct {
 	Addr       string        `name:"addr" env:"LIMELIGHT_ADDR" default:"localhost:8080" help:"Address to listen on."`
 	Demo       bool          `name:"demo" env:"LIMELIGHT_DEMO" default:"true" negatable:"" help:"Seed the demo world when the database is empty."`
 	RankersDir string        `name:"rankers-dir" env:"LIMELIGHT_RANKERS_DIR" help:"Directory of external ranker plugins (with rankers.json)."`
+	Params     string        `name:"ranker-params" env:"LIMELIGHT_RANKER_PARAMS" type:"existingfile" help:"JSON file of hyperparameters per ranker, e.g. from eval --tune --save."`
 	Retrain    time.Duration `name:"retrain-every" env:"LIMELIGHT_RETRAIN_EVERY" help:"Retrain all rankers this often (e.g. 6h); 0 never."`
 	Dev        bool          `name:"dev" env:"LIMELIGHT_DEV" help:"Development mode: schema introspection without an ADMIN key."`
 	RateLimit  float64       `name:"rate-limit" env:"LIMELIGHT_RATE_LIMIT" default:"50" help:"Requests per second per API key (bursts of twice that); negative disables."`
@@ -159,7 +174,7 @@ func (c *ServeCmd) Run(ctx context.Context, g *Globals, log *slog.Logger) error 
 	if err := bootstrapAdminKey(ctx, st, os.Stdout, log); err != nil {
 		return err
 	}
-	h, svc, err := startFeed(ctx, st, c.RankersDir, log)
+	h, svc, err := startFeedWith(ctx, st, c.RankersDir, c.Params, log)
 	if err != nil {
 		return err
 	}

@@ -20,6 +20,8 @@ type AdStatDaily struct {
 	ID int `json:"id,omitempty"`
 	// CampaignID holds the value of the "campaign_id" field.
 	CampaignID pulid.ID `json:"campaign_id,omitempty"`
+	// Bit set of the keys kept: 1 ad, 2 creator, 4 content.
+	Grain int `json:"grain,omitempty"`
 	// UTC midnight of the events' day.
 	Day time.Time `json:"day,omitempty"`
 	// AdID holds the value of the "ad_id" field.
@@ -50,7 +52,7 @@ func (*AdStatDaily) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case adstatdaily.FieldCampaignID, adstatdaily.FieldAdID, adstatdaily.FieldInfluencerID, adstatdaily.FieldContentID:
 			values[i] = new(pulid.ID)
-		case adstatdaily.FieldID, adstatdaily.FieldImpressions, adstatdaily.FieldClicks, adstatdaily.FieldConversions, adstatdaily.FieldCostMinor, adstatdaily.FieldRevenueMinor:
+		case adstatdaily.FieldID, adstatdaily.FieldGrain, adstatdaily.FieldImpressions, adstatdaily.FieldClicks, adstatdaily.FieldConversions, adstatdaily.FieldCostMinor, adstatdaily.FieldRevenueMinor:
 			values[i] = new(sql.NullInt64)
 		case adstatdaily.FieldDay, adstatdaily.FieldUpdatedAt:
 			values[i] = new(sql.NullTime)
@@ -80,6 +82,12 @@ func (_m *AdStatDaily) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field campaign_id", values[i])
 			} else if value != nil {
 				_m.CampaignID = *value
+			}
+		case adstatdaily.FieldGrain:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field grain", values[i])
+			} else if value.Valid {
+				_m.Grain = int(value.Int64)
 			}
 		case adstatdaily.FieldDay:
 			if value, ok := values[i].(*sql.NullTime); !ok {
@@ -179,6 +187,9 @@ func (_m *AdStatDaily) String() string {
 	builder.WriteString(fmt.Sprintf("id=%v, ", _m.ID))
 	builder.WriteString("campaign_id=")
 	builder.WriteString(fmt.Sprintf("%v", _m.CampaignID))
+	builder.WriteString(", ")
+	builder.WriteString("grain=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Grain))
 	builder.WriteString(", ")
 	builder.WriteString("day=")
 	builder.WriteString(_m.Day.Format(time.ANSIC))

@@ -29,6 +29,12 @@ func (_c *AdStatDailyCreate) SetCampaignID(v pulid.ID) *AdStatDailyCreate {
 	return _c
 }
 
+// SetGrain sets the "grain" field.
+func (_c *AdStatDailyCreate) SetGrain(v int) *AdStatDailyCreate {
+	_c.mutation.SetGrain(v)
+	return _c
+}
+
 // SetDay sets the "day" field.
 func (_c *AdStatDailyCreate) SetDay(v time.Time) *AdStatDailyCreate {
 	_c.mutation.SetDay(v)
@@ -38,6 +44,14 @@ func (_c *AdStatDailyCreate) SetDay(v time.Time) *AdStatDailyCreate {
 // SetAdID sets the "ad_id" field.
 func (_c *AdStatDailyCreate) SetAdID(v pulid.ID) *AdStatDailyCreate {
 	_c.mutation.SetAdID(v)
+	return _c
+}
+
+// SetNillableAdID sets the "ad_id" field if the given value is not nil.
+func (_c *AdStatDailyCreate) SetNillableAdID(v *pulid.ID) *AdStatDailyCreate {
+	if v != nil {
+		_c.SetAdID(*v)
+	}
 	return _c
 }
 
@@ -188,6 +202,10 @@ func (_c *AdStatDailyCreate) ExecX(ctx context.Context) {
 
 // defaults sets the default values of the builder before save.
 func (_c *AdStatDailyCreate) defaults() {
+	if _, ok := _c.mutation.AdID(); !ok {
+		v := adstatdaily.DefaultAdID
+		_c.mutation.SetAdID(v)
+	}
 	if _, ok := _c.mutation.InfluencerID(); !ok {
 		v := adstatdaily.DefaultInfluencerID
 		_c.mutation.SetInfluencerID(v)
@@ -226,6 +244,14 @@ func (_c *AdStatDailyCreate) defaults() {
 func (_c *AdStatDailyCreate) check() error {
 	if _, ok := _c.mutation.CampaignID(); !ok {
 		return &ValidationError{Name: "campaign_id", err: errors.New(`ent: missing required field "AdStatDaily.campaign_id"`)}
+	}
+	if _, ok := _c.mutation.Grain(); !ok {
+		return &ValidationError{Name: "grain", err: errors.New(`ent: missing required field "AdStatDaily.grain"`)}
+	}
+	if v, ok := _c.mutation.Grain(); ok {
+		if err := adstatdaily.GrainValidator(v); err != nil {
+			return &ValidationError{Name: "grain", err: fmt.Errorf(`ent: validator failed for field "AdStatDaily.grain": %w`, err)}
+		}
 	}
 	if _, ok := _c.mutation.Day(); !ok {
 		return &ValidationError{Name: "day", err: errors.New(`ent: missing required field "AdStatDaily.day"`)}
@@ -312,6 +338,10 @@ func (_c *AdStatDailyCreate) createSpec() (*AdStatDaily, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.CampaignID(); ok {
 		_spec.SetField(adstatdaily.FieldCampaignID, field.TypeString, value)
 		_node.CampaignID = value
+	}
+	if value, ok := _c.mutation.Grain(); ok {
+		_spec.SetField(adstatdaily.FieldGrain, field.TypeInt, value)
+		_node.Grain = value
 	}
 	if value, ok := _c.mutation.Day(); ok {
 		_spec.SetField(adstatdaily.FieldDay, field.TypeTime, value)
@@ -414,6 +444,24 @@ func (u *AdStatDailyUpsert) SetCampaignID(v pulid.ID) *AdStatDailyUpsert {
 // UpdateCampaignID sets the "campaign_id" field to the value that was provided on create.
 func (u *AdStatDailyUpsert) UpdateCampaignID() *AdStatDailyUpsert {
 	u.SetExcluded(adstatdaily.FieldCampaignID)
+	return u
+}
+
+// SetGrain sets the "grain" field.
+func (u *AdStatDailyUpsert) SetGrain(v int) *AdStatDailyUpsert {
+	u.Set(adstatdaily.FieldGrain, v)
+	return u
+}
+
+// UpdateGrain sets the "grain" field to the value that was provided on create.
+func (u *AdStatDailyUpsert) UpdateGrain() *AdStatDailyUpsert {
+	u.SetExcluded(adstatdaily.FieldGrain)
+	return u
+}
+
+// AddGrain adds v to the "grain" field.
+func (u *AdStatDailyUpsert) AddGrain(v int) *AdStatDailyUpsert {
+	u.Add(adstatdaily.FieldGrain, v)
 	return u
 }
 
@@ -618,6 +666,27 @@ func (u *AdStatDailyUpsertOne) SetCampaignID(v pulid.ID) *AdStatDailyUpsertOne {
 func (u *AdStatDailyUpsertOne) UpdateCampaignID() *AdStatDailyUpsertOne {
 	return u.Update(func(s *AdStatDailyUpsert) {
 		s.UpdateCampaignID()
+	})
+}
+
+// SetGrain sets the "grain" field.
+func (u *AdStatDailyUpsertOne) SetGrain(v int) *AdStatDailyUpsertOne {
+	return u.Update(func(s *AdStatDailyUpsert) {
+		s.SetGrain(v)
+	})
+}
+
+// AddGrain adds v to the "grain" field.
+func (u *AdStatDailyUpsertOne) AddGrain(v int) *AdStatDailyUpsertOne {
+	return u.Update(func(s *AdStatDailyUpsert) {
+		s.AddGrain(v)
+	})
+}
+
+// UpdateGrain sets the "grain" field to the value that was provided on create.
+func (u *AdStatDailyUpsertOne) UpdateGrain() *AdStatDailyUpsertOne {
+	return u.Update(func(s *AdStatDailyUpsert) {
+		s.UpdateGrain()
 	})
 }
 
@@ -1011,6 +1080,27 @@ func (u *AdStatDailyUpsertBulk) SetCampaignID(v pulid.ID) *AdStatDailyUpsertBulk
 func (u *AdStatDailyUpsertBulk) UpdateCampaignID() *AdStatDailyUpsertBulk {
 	return u.Update(func(s *AdStatDailyUpsert) {
 		s.UpdateCampaignID()
+	})
+}
+
+// SetGrain sets the "grain" field.
+func (u *AdStatDailyUpsertBulk) SetGrain(v int) *AdStatDailyUpsertBulk {
+	return u.Update(func(s *AdStatDailyUpsert) {
+		s.SetGrain(v)
+	})
+}
+
+// AddGrain adds v to the "grain" field.
+func (u *AdStatDailyUpsertBulk) AddGrain(v int) *AdStatDailyUpsertBulk {
+	return u.Update(func(s *AdStatDailyUpsert) {
+		s.AddGrain(v)
+	})
+}
+
+// UpdateGrain sets the "grain" field to the value that was provided on create.
+func (u *AdStatDailyUpsertBulk) UpdateGrain() *AdStatDailyUpsertBulk {
+	return u.Update(func(s *AdStatDailyUpsert) {
+		s.UpdateGrain()
 	})
 }
 

@@ -43,6 +43,27 @@ func (_u *AdStatDailyUpdate) SetNillableCampaignID(v *pulid.ID) *AdStatDailyUpda
 	return _u
 }
 
+// SetGrain sets the "grain" field.
+func (_u *AdStatDailyUpdate) SetGrain(v int) *AdStatDailyUpdate {
+	_u.mutation.ResetGrain()
+	_u.mutation.SetGrain(v)
+	return _u
+}
+
+// SetNillableGrain sets the "grain" field if the given value is not nil.
+func (_u *AdStatDailyUpdate) SetNillableGrain(v *int) *AdStatDailyUpdate {
+	if v != nil {
+		_u.SetGrain(*v)
+	}
+	return _u
+}
+
+// AddGrain adds value to the "grain" field.
+func (_u *AdStatDailyUpdate) AddGrain(v int) *AdStatDailyUpdate {
+	_u.mutation.AddGrain(v)
+	return _u
+}
+
 // SetDay sets the "day" field.
 func (_u *AdStatDailyUpdate) SetDay(v time.Time) *AdStatDailyUpdate {
 	_u.mutation.SetDay(v)
@@ -252,6 +273,11 @@ func (_u *AdStatDailyUpdate) ExecX(ctx context.Context) {
 
 // check runs all checks and user-defined validators on the builder.
 func (_u *AdStatDailyUpdate) check() error {
+	if v, ok := _u.mutation.Grain(); ok {
+		if err := adstatdaily.GrainValidator(v); err != nil {
+			return &ValidationError{Name: "grain", err: fmt.Errorf(`ent: validator failed for field "AdStatDaily.grain": %w`, err)}
+		}
+	}
 	if v, ok := _u.mutation.Impressions(); ok {
 		if err := adstatdaily.ImpressionsValidator(v); err != nil {
 			return &ValidationError{Name: "impressions", err: fmt.Errorf(`ent: validator failed for field "AdStatDaily.impressions": %w`, err)}
@@ -294,6 +320,12 @@ func (_u *AdStatDailyUpdate) sqlSave(ctx context.Context) (_node int, err error)
 	}
 	if value, ok := _u.mutation.CampaignID(); ok {
 		_spec.SetField(adstatdaily.FieldCampaignID, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.Grain(); ok {
+		_spec.SetField(adstatdaily.FieldGrain, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedGrain(); ok {
+		_spec.AddField(adstatdaily.FieldGrain, field.TypeInt, value)
 	}
 	if value, ok := _u.mutation.Day(); ok {
 		_spec.SetField(adstatdaily.FieldDay, field.TypeTime, value)
@@ -371,6 +403,27 @@ func (_u *AdStatDailyUpdateOne) SetNillableCampaignID(v *pulid.ID) *AdStatDailyU
 	if v != nil {
 		_u.SetCampaignID(*v)
 	}
+	return _u
+}
+
+// SetGrain sets the "grain" field.
+func (_u *AdStatDailyUpdateOne) SetGrain(v int) *AdStatDailyUpdateOne {
+	_u.mutation.ResetGrain()
+	_u.mutation.SetGrain(v)
+	return _u
+}
+
+// SetNillableGrain sets the "grain" field if the given value is not nil.
+func (_u *AdStatDailyUpdateOne) SetNillableGrain(v *int) *AdStatDailyUpdateOne {
+	if v != nil {
+		_u.SetGrain(*v)
+	}
+	return _u
+}
+
+// AddGrain adds value to the "grain" field.
+func (_u *AdStatDailyUpdateOne) AddGrain(v int) *AdStatDailyUpdateOne {
+	_u.mutation.AddGrain(v)
 	return _u
 }
 
@@ -596,6 +649,11 @@ func (_u *AdStatDailyUpdateOne) ExecX(ctx context.Context) {
 
 // check runs all checks and user-defined validators on the builder.
 func (_u *AdStatDailyUpdateOne) check() error {
+	if v, ok := _u.mutation.Grain(); ok {
+		if err := adstatdaily.GrainValidator(v); err != nil {
+			return &ValidationError{Name: "grain", err: fmt.Errorf(`ent: validator failed for field "AdStatDaily.grain": %w`, err)}
+		}
+	}
 	if v, ok := _u.mutation.Impressions(); ok {
 		if err := adstatdaily.ImpressionsValidator(v); err != nil {
 			return &ValidationError{Name: "impressions", err: fmt.Errorf(`ent: validator failed for field "AdStatDaily.impressions": %w`, err)}
@@ -655,6 +713,12 @@ func (_u *AdStatDailyUpdateOne) sqlSave(ctx context.Context) (_node *AdStatDaily
 	}
 	if value, ok := _u.mutation.CampaignID(); ok {
 		_spec.SetField(adstatdaily.FieldCampaignID, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.Grain(); ok {
+		_spec.SetField(adstatdaily.FieldGrain, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedGrain(); ok {
+		_spec.AddField(adstatdaily.FieldGrain, field.TypeInt, value)
 	}
 	if value, ok := _u.mutation.Day(); ok {
 		_spec.SetField(adstatdaily.FieldDay, field.TypeTime, value)

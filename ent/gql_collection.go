@@ -1586,11 +1586,6 @@ func (_q *PayoutQuery) collectField(ctx context.Context, oneNode bool, opCtx *gr
 				selectedFields = append(selectedFields, payout.FieldRunID)
 				fieldSeen[payout.FieldRunID] = struct{}{}
 			}
-		case "runKey":
-			if _, ok := fieldSeen[payout.FieldRunKey]; !ok {
-				selectedFields = append(selectedFields, payout.FieldRunKey)
-				fieldSeen[payout.FieldRunKey] = struct{}{}
-			}
 		case "amountMinor":
 			if _, ok := fieldSeen[payout.FieldAmountMinor]; !ok {
 				selectedFields = append(selectedFields, payout.FieldAmountMinor)
@@ -1727,11 +1722,6 @@ func (_q *PayoutRunQuery) collectField(ctx context.Context, oneNode bool, opCtx 
 			if _, ok := fieldSeen[payoutrun.FieldCreatedAt]; !ok {
 				selectedFields = append(selectedFields, payoutrun.FieldCreatedAt)
 				fieldSeen[payoutrun.FieldCreatedAt] = struct{}{}
-			}
-		case "idempotencyKey":
-			if _, ok := fieldSeen[payoutrun.FieldIdempotencyKey]; !ok {
-				selectedFields = append(selectedFields, payoutrun.FieldIdempotencyKey)
-				fieldSeen[payoutrun.FieldIdempotencyKey] = struct{}{}
 			}
 		case "currency":
 			if _, ok := fieldSeen[payoutrun.FieldCurrency]; !ok {
@@ -2162,11 +2152,6 @@ func (_q *TipQuery) collectField(ctx context.Context, oneNode bool, opCtx *graph
 			if _, ok := fieldSeen[tip.FieldMessage]; !ok {
 				selectedFields = append(selectedFields, tip.FieldMessage)
 				fieldSeen[tip.FieldMessage] = struct{}{}
-			}
-		case "idempotencyKey":
-			if _, ok := fieldSeen[tip.FieldIdempotencyKey]; !ok {
-				selectedFields = append(selectedFields, tip.FieldIdempotencyKey)
-				fieldSeen[tip.FieldIdempotencyKey] = struct{}{}
 			}
 		case "transactionID":
 			if _, ok := fieldSeen[tip.FieldTransactionID]; !ok {

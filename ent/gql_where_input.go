@@ -4527,21 +4527,6 @@ type PayoutWhereInput struct {
 	RunIDEqualFold    *pulid.ID  `json:"runIDEqualFold,omitempty"`
 	RunIDContainsFold *pulid.ID  `json:"runIDContainsFold,omitempty"`
 
-	// "run_key" field predicates.
-	RunKey             *string  `json:"runKey,omitempty"`
-	RunKeyNEQ          *string  `json:"runKeyNEQ,omitempty"`
-	RunKeyIn           []string `json:"runKeyIn,omitempty"`
-	RunKeyNotIn        []string `json:"runKeyNotIn,omitempty"`
-	RunKeyGT           *string  `json:"runKeyGT,omitempty"`
-	RunKeyGTE          *string  `json:"runKeyGTE,omitempty"`
-	RunKeyLT           *string  `json:"runKeyLT,omitempty"`
-	RunKeyLTE          *string  `json:"runKeyLTE,omitempty"`
-	RunKeyContains     *string  `json:"runKeyContains,omitempty"`
-	RunKeyHasPrefix    *string  `json:"runKeyHasPrefix,omitempty"`
-	RunKeyHasSuffix    *string  `json:"runKeyHasSuffix,omitempty"`
-	RunKeyEqualFold    *string  `json:"runKeyEqualFold,omitempty"`
-	RunKeyContainsFold *string  `json:"runKeyContainsFold,omitempty"`
-
 	// "amount_minor" field predicates.
 	AmountMinor      *int64  `json:"amountMinor,omitempty"`
 	AmountMinorNEQ   *int64  `json:"amountMinorNEQ,omitempty"`
@@ -4834,45 +4819,6 @@ func (i *PayoutWhereInput) P() (predicate.Payout, error) {
 	if i.RunIDContainsFold != nil {
 		predicates = append(predicates, payout.RunIDContainsFold(*i.RunIDContainsFold))
 	}
-	if i.RunKey != nil {
-		predicates = append(predicates, payout.RunKeyEQ(*i.RunKey))
-	}
-	if i.RunKeyNEQ != nil {
-		predicates = append(predicates, payout.RunKeyNEQ(*i.RunKeyNEQ))
-	}
-	if len(i.RunKeyIn) > 0 {
-		predicates = append(predicates, payout.RunKeyIn(i.RunKeyIn...))
-	}
-	if len(i.RunKeyNotIn) > 0 {
-		predicates = append(predicates, payout.RunKeyNotIn(i.RunKeyNotIn...))
-	}
-	if i.RunKeyGT != nil {
-		predicates = append(predicates, payout.RunKeyGT(*i.RunKeyGT))
-	}
-	if i.RunKeyGTE != nil {
-		predicates = append(predicates, payout.RunKeyGTE(*i.RunKeyGTE))
-	}
-	if i.RunKeyLT != nil {
-		predicates = append(predicates, payout.RunKeyLT(*i.RunKeyLT))
-	}
-	if i.RunKeyLTE != nil {
-		predicates = append(predicates, payout.RunKeyLTE(*i.RunKeyLTE))
-	}
-	if i.RunKeyContains != nil {
-		predicates = append(predicates, payout.RunKeyContains(*i.RunKeyContains))
-	}
-	if i.RunKeyHasPrefix != nil {
-		predicates = append(predicates, payout.RunKeyHasPrefix(*i.RunKeyHasPrefix))
-	}
-	if i.RunKeyHasSuffix != nil {
-		predicates = append(predicates, payout.RunKeyHasSuffix(*i.RunKeyHasSuffix))
-	}
-	if i.RunKeyEqualFold != nil {
-		predicates = append(predicates, payout.RunKeyEqualFold(*i.RunKeyEqualFold))
-	}
-	if i.RunKeyContainsFold != nil {
-		predicates = append(predicates, payout.RunKeyContainsFold(*i.RunKeyContainsFold))
-	}
 	if i.AmountMinor != nil {
 		predicates = append(predicates, payout.AmountMinorEQ(*i.AmountMinor))
 	}
@@ -5157,21 +5103,6 @@ type PayoutRunWhereInput struct {
 	CreatedAtLT    *time.Time  `json:"createdAtLT,omitempty"`
 	CreatedAtLTE   *time.Time  `json:"createdAtLTE,omitempty"`
 
-	// "idempotency_key" field predicates.
-	IdempotencyKey             *string  `json:"idempotencyKey,omitempty"`
-	IdempotencyKeyNEQ          *string  `json:"idempotencyKeyNEQ,omitempty"`
-	IdempotencyKeyIn           []string `json:"idempotencyKeyIn,omitempty"`
-	IdempotencyKeyNotIn        []string `json:"idempotencyKeyNotIn,omitempty"`
-	IdempotencyKeyGT           *string  `json:"idempotencyKeyGT,omitempty"`
-	IdempotencyKeyGTE          *string  `json:"idempotencyKeyGTE,omitempty"`
-	IdempotencyKeyLT           *string  `json:"idempotencyKeyLT,omitempty"`
-	IdempotencyKeyLTE          *string  `json:"idempotencyKeyLTE,omitempty"`
-	IdempotencyKeyContains     *string  `json:"idempotencyKeyContains,omitempty"`
-	IdempotencyKeyHasPrefix    *string  `json:"idempotencyKeyHasPrefix,omitempty"`
-	IdempotencyKeyHasSuffix    *string  `json:"idempotencyKeyHasSuffix,omitempty"`
-	IdempotencyKeyEqualFold    *string  `json:"idempotencyKeyEqualFold,omitempty"`
-	IdempotencyKeyContainsFold *string  `json:"idempotencyKeyContainsFold,omitempty"`
-
 	// "currency" field predicates.
 	Currency             *string  `json:"currency,omitempty"`
 	CurrencyNEQ          *string  `json:"currencyNEQ,omitempty"`
@@ -5340,45 +5271,6 @@ func (i *PayoutRunWhereInput) P() (predicate.PayoutRun, error) {
 	}
 	if i.CreatedAtLTE != nil {
 		predicates = append(predicates, payoutrun.CreatedAtLTE(*i.CreatedAtLTE))
-	}
-	if i.IdempotencyKey != nil {
-		predicates = append(predicates, payoutrun.IdempotencyKeyEQ(*i.IdempotencyKey))
-	}
-	if i.IdempotencyKeyNEQ != nil {
-		predicates = append(predicates, payoutrun.IdempotencyKeyNEQ(*i.IdempotencyKeyNEQ))
-	}
-	if len(i.IdempotencyKeyIn) > 0 {
-		predicates = append(predicates, payoutrun.IdempotencyKeyIn(i.IdempotencyKeyIn...))
-	}
-	if len(i.IdempotencyKeyNotIn) > 0 {
-		predicates = append(predicates, payoutrun.IdempotencyKeyNotIn(i.IdempotencyKeyNotIn...))
-	}
-	if i.IdempotencyKeyGT != nil {
-		predicates = append(predicates, payoutrun.IdempotencyKeyGT(*i.IdempotencyKeyGT))
-	}
-	if i.IdempotencyKeyGTE != nil {
-		predicates = append(predicates, payoutrun.IdempotencyKeyGTE(*i.IdempotencyKeyGTE))
-	}
-	if i.IdempotencyKeyLT != nil {
-		predicates = append(predicates, payoutrun.IdempotencyKeyLT(*i.IdempotencyKeyLT))
-	}
-	if i.IdempotencyKeyLTE != nil {
-		predicates = append(predicates, payoutrun.IdempotencyKeyLTE(*i.IdempotencyKeyLTE))
-	}
-	if i.IdempotencyKeyContains != nil {
-		predicates = append(predicates, payoutrun.IdempotencyKeyContains(*i.IdempotencyKeyContains))
-	}
-	if i.IdempotencyKeyHasPrefix != nil {
-		predicates = append(predicates, payoutrun.IdempotencyKeyHasPrefix(*i.IdempotencyKeyHasPrefix))
-	}
-	if i.IdempotencyKeyHasSuffix != nil {
-		predicates = append(predicates, payoutrun.IdempotencyKeyHasSuffix(*i.IdempotencyKeyHasSuffix))
-	}
-	if i.IdempotencyKeyEqualFold != nil {
-		predicates = append(predicates, payoutrun.IdempotencyKeyEqualFold(*i.IdempotencyKeyEqualFold))
-	}
-	if i.IdempotencyKeyContainsFold != nil {
-		predicates = append(predicates, payoutrun.IdempotencyKeyContainsFold(*i.IdempotencyKeyContainsFold))
 	}
 	if i.Currency != nil {
 		predicates = append(predicates, payoutrun.CurrencyEQ(*i.Currency))
@@ -6567,21 +6459,6 @@ type TipWhereInput struct {
 	MessageEqualFold    *string  `json:"messageEqualFold,omitempty"`
 	MessageContainsFold *string  `json:"messageContainsFold,omitempty"`
 
-	// "idempotency_key" field predicates.
-	IdempotencyKey             *string  `json:"idempotencyKey,omitempty"`
-	IdempotencyKeyNEQ          *string  `json:"idempotencyKeyNEQ,omitempty"`
-	IdempotencyKeyIn           []string `json:"idempotencyKeyIn,omitempty"`
-	IdempotencyKeyNotIn        []string `json:"idempotencyKeyNotIn,omitempty"`
-	IdempotencyKeyGT           *string  `json:"idempotencyKeyGT,omitempty"`
-	IdempotencyKeyGTE          *string  `json:"idempotencyKeyGTE,omitempty"`
-	IdempotencyKeyLT           *string  `json:"idempotencyKeyLT,omitempty"`
-	IdempotencyKeyLTE          *string  `json:"idempotencyKeyLTE,omitempty"`
-	IdempotencyKeyContains     *string  `json:"idempotencyKeyContains,omitempty"`
-	IdempotencyKeyHasPrefix    *string  `json:"idempotencyKeyHasPrefix,omitempty"`
-	IdempotencyKeyHasSuffix    *string  `json:"idempotencyKeyHasSuffix,omitempty"`
-	IdempotencyKeyEqualFold    *string  `json:"idempotencyKeyEqualFold,omitempty"`
-	IdempotencyKeyContainsFold *string  `json:"idempotencyKeyContainsFold,omitempty"`
-
 	// "transaction_id" field predicates.
 	TransactionID             *pulid.ID  `json:"transactionID,omitempty"`
 	TransactionIDNEQ          *pulid.ID  `json:"transactionIDNEQ,omitempty"`
@@ -6926,45 +6803,6 @@ func (i *TipWhereInput) P() (predicate.Tip, error) {
 	}
 	if i.MessageContainsFold != nil {
 		predicates = append(predicates, tip.MessageContainsFold(*i.MessageContainsFold))
-	}
-	if i.IdempotencyKey != nil {
-		predicates = append(predicates, tip.IdempotencyKeyEQ(*i.IdempotencyKey))
-	}
-	if i.IdempotencyKeyNEQ != nil {
-		predicates = append(predicates, tip.IdempotencyKeyNEQ(*i.IdempotencyKeyNEQ))
-	}
-	if len(i.IdempotencyKeyIn) > 0 {
-		predicates = append(predicates, tip.IdempotencyKeyIn(i.IdempotencyKeyIn...))
-	}
-	if len(i.IdempotencyKeyNotIn) > 0 {
-		predicates = append(predicates, tip.IdempotencyKeyNotIn(i.IdempotencyKeyNotIn...))
-	}
-	if i.IdempotencyKeyGT != nil {
-		predicates = append(predicates, tip.IdempotencyKeyGT(*i.IdempotencyKeyGT))
-	}
-	if i.IdempotencyKeyGTE != nil {
-		predicates = append(predicates, tip.IdempotencyKeyGTE(*i.IdempotencyKeyGTE))
-	}
-	if i.IdempotencyKeyLT != nil {
-		predicates = append(predicates, tip.IdempotencyKeyLT(*i.IdempotencyKeyLT))
-	}
-	if i.IdempotencyKeyLTE != nil {
-		predicates = append(predicates, tip.IdempotencyKeyLTE(*i.IdempotencyKeyLTE))
-	}
-	if i.IdempotencyKeyContains != nil {
-		predicates = append(predicates, tip.IdempotencyKeyContains(*i.IdempotencyKeyContains))
-	}
-	if i.IdempotencyKeyHasPrefix != nil {
-		predicates = append(predicates, tip.IdempotencyKeyHasPrefix(*i.IdempotencyKeyHasPrefix))
-	}
-	if i.IdempotencyKeyHasSuffix != nil {
-		predicates = append(predicates, tip.IdempotencyKeyHasSuffix(*i.IdempotencyKeyHasSuffix))
-	}
-	if i.IdempotencyKeyEqualFold != nil {
-		predicates = append(predicates, tip.IdempotencyKeyEqualFold(*i.IdempotencyKeyEqualFold))
-	}
-	if i.IdempotencyKeyContainsFold != nil {
-		predicates = append(predicates, tip.IdempotencyKeyContainsFold(*i.IdempotencyKeyContainsFold))
 	}
 	if i.TransactionID != nil {
 		predicates = append(predicates, tip.TransactionIDEQ(*i.TransactionID))

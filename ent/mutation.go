@@ -2592,6 +2592,8 @@ type AdStatDailyMutation struct {
 	typ              string
 	id               *int
 	campaign_id      *pulid.ID
+	grain            *int
+	addgrain         *int
 	day              *time.Time
 	ad_id            *pulid.ID
 	influencer_id    *pulid.ID
@@ -2745,6 +2747,62 @@ func (m *AdStatDailyMutation) OldCampaignID(ctx context.Context) (v pulid.ID, er
 // ResetCampaignID resets all changes to the "campaign_id" field.
 func (m *AdStatDailyMutation) ResetCampaignID() {
 	m.campaign_id = nil
+}
+
+// SetGrain sets the "grain" field.
+func (m *AdStatDailyMutation) SetGrain(i int) {
+	m.grain = &i
+	m.addgrain = nil
+}
+
+// Grain returns the value of the "grain" field in the mutation.
+func (m *AdStatDailyMutation) Grain() (r int, exists bool) {
+	v := m.grain
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldGrain returns the old "grain" field's value of the AdStatDaily entity.
+// If the AdStatDaily object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AdStatDailyMutation) OldGrain(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldGrain is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldGrain requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldGrain: %w", err)
+	}
+	return oldValue.Grain, nil
+}
+
+// AddGrain adds i to the "grain" field.
+func (m *AdStatDailyMutation) AddGrain(i int) {
+	if m.addgrain != nil {
+		*m.addgrain += i
+	} else {
+		m.addgrain = &i
+	}
+}
+
+// AddedGrain returns the value that was added to the "grain" field in this mutation.
+func (m *AdStatDailyMutation) AddedGrain() (r int, exists bool) {
+	v := m.addgrain
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetGrain resets all changes to the "grain" field.
+func (m *AdStatDailyMutation) ResetGrain() {
+	m.grain = nil
+	m.addgrain = nil
 }
 
 // SetDay sets the "day" field.
@@ -3241,9 +3299,12 @@ func (m *AdStatDailyMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *AdStatDailyMutation) Fields() []string {
-	fields := make([]string, 0, 11)
+	fields := make([]string, 0, 12)
 	if m.campaign_id != nil {
 		fields = append(fields, adstatdaily.FieldCampaignID)
+	}
+	if m.grain != nil {
+		fields = append(fields, adstatdaily.FieldGrain)
 	}
 	if m.day != nil {
 		fields = append(fields, adstatdaily.FieldDay)
@@ -3285,6 +3346,8 @@ func (m *AdStatDailyMutation) Field(name string) (ent.Value, bool) {
 	switch name {
 	case adstatdaily.FieldCampaignID:
 		return m.CampaignID()
+	case adstatdaily.FieldGrain:
+		return m.Grain()
 	case adstatdaily.FieldDay:
 		return m.Day()
 	case adstatdaily.FieldAdID:
@@ -3316,6 +3379,8 @@ func (m *AdStatDailyMutation) OldField(ctx context.Context, name string) (ent.Va
 	switch name {
 	case adstatdaily.FieldCampaignID:
 		return m.OldCampaignID(ctx)
+	case adstatdaily.FieldGrain:
+		return m.OldGrain(ctx)
 	case adstatdaily.FieldDay:
 		return m.OldDay(ctx)
 	case adstatdaily.FieldAdID:
@@ -3351,6 +3416,13 @@ func (m *AdStatDailyMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetCampaignID(v)
+		return nil
+	case adstatdaily.FieldGrain:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetGrain(v)
 		return nil
 	case adstatdaily.FieldDay:
 		v, ok := value.(time.Time)
@@ -3430,6 +3502,9 @@ func (m *AdStatDailyMutation) SetField(name string, value ent.Value) error {
 // this mutation.
 func (m *AdStatDailyMutation) AddedFields() []string {
 	var fields []string
+	if m.addgrain != nil {
+		fields = append(fields, adstatdaily.FieldGrain)
+	}
 	if m.addimpressions != nil {
 		fields = append(fields, adstatdaily.FieldImpressions)
 	}
@@ -3453,6 +3528,8 @@ func (m *AdStatDailyMutation) AddedFields() []string {
 // was not set, or was not defined in the schema.
 func (m *AdStatDailyMutation) AddedField(name string) (ent.Value, bool) {
 	switch name {
+	case adstatdaily.FieldGrain:
+		return m.AddedGrain()
 	case adstatdaily.FieldImpressions:
 		return m.AddedImpressions()
 	case adstatdaily.FieldClicks:
@@ -3472,6 +3549,13 @@ func (m *AdStatDailyMutation) AddedField(name string) (ent.Value, bool) {
 // type.
 func (m *AdStatDailyMutation) AddField(name string, value ent.Value) error {
 	switch name {
+	case adstatdaily.FieldGrain:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddGrain(v)
+		return nil
 	case adstatdaily.FieldImpressions:
 		v, ok := value.(int64)
 		if !ok {
@@ -3536,6 +3620,9 @@ func (m *AdStatDailyMutation) ResetField(name string) error {
 	switch name {
 	case adstatdaily.FieldCampaignID:
 		m.ResetCampaignID()
+		return nil
+	case adstatdaily.FieldGrain:
+		m.ResetGrain()
 		return nil
 	case adstatdaily.FieldDay:
 		m.ResetDay()

@@ -176,46 +176,68 @@ func init() {
 	adevent.IDValidator = adeventDescID.Validators[0].(func(string) error)
 	adstatdailyFields := schema.AdStatDaily{}.Fields()
 	_ = adstatdailyFields
+	// adstatdailyDescGrain is the schema descriptor for grain field.
+	adstatdailyDescGrain := adstatdailyFields[1].Descriptor()
+	// adstatdaily.GrainValidator is a validator for the "grain" field. It is called by the builders before save.
+	adstatdaily.GrainValidator = func() func(int) error {
+		validators := adstatdailyDescGrain.Validators
+		fns := [...]func(int) error{
+			validators[0].(func(int) error),
+			validators[1].(func(int) error),
+		}
+		return func(grain int) error {
+			for _, fn := range fns {
+				if err := fn(grain); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// adstatdailyDescAdID is the schema descriptor for ad_id field.
+	adstatdailyDescAdID := adstatdailyFields[3].Descriptor()
+	// adstatdaily.DefaultAdID holds the default value on creation for the ad_id field.
+	adstatdaily.DefaultAdID = pulid.ID(adstatdailyDescAdID.Default.(string))
 	// adstatdailyDescInfluencerID is the schema descriptor for influencer_id field.
-	adstatdailyDescInfluencerID := adstatdailyFields[3].Descriptor()
+	adstatdailyDescInfluencerID := adstatdailyFields[4].Descriptor()
 	// adstatdaily.DefaultInfluencerID holds the default value on creation for the influencer_id field.
 	adstatdaily.DefaultInfluencerID = pulid.ID(adstatdailyDescInfluencerID.Default.(string))
 	// adstatdailyDescContentID is the schema descriptor for content_id field.
-	adstatdailyDescContentID := adstatdailyFields[4].Descriptor()
+	adstatdailyDescContentID := adstatdailyFields[5].Descriptor()
 	// adstatdaily.DefaultContentID holds the default value on creation for the content_id field.
 	adstatdaily.DefaultContentID = pulid.ID(adstatdailyDescContentID.Default.(string))
 	// adstatdailyDescImpressions is the schema descriptor for impressions field.
-	adstatdailyDescImpressions := adstatdailyFields[5].Descriptor()
+	adstatdailyDescImpressions := adstatdailyFields[6].Descriptor()
 	// adstatdaily.DefaultImpressions holds the default value on creation for the impressions field.
 	adstatdaily.DefaultImpressions = adstatdailyDescImpressions.Default.(int64)
 	// adstatdaily.ImpressionsValidator is a validator for the "impressions" field. It is called by the builders before save.
 	adstatdaily.ImpressionsValidator = adstatdailyDescImpressions.Validators[0].(func(int64) error)
 	// adstatdailyDescClicks is the schema descriptor for clicks field.
-	adstatdailyDescClicks := adstatdailyFields[6].Descriptor()
+	adstatdailyDescClicks := adstatdailyFields[7].Descriptor()
 	// adstatdaily.DefaultClicks holds the default value on creation for the clicks field.
 	adstatdaily.DefaultClicks = adstatdailyDescClicks.Default.(int64)
 	// adstatdaily.ClicksValidator is a validator for the "clicks" field. It is called by the builders before save.
 	adstatdaily.ClicksValidator = adstatdailyDescClicks.Validators[0].(func(int64) error)
 	// adstatdailyDescConversions is the schema descriptor for conversions field.
-	adstatdailyDescConversions := adstatdailyFields[7].Descriptor()
+	adstatdailyDescConversions := adstatdailyFields[8].Descriptor()
 	// adstatdaily.DefaultConversions holds the default value on creation for the conversions field.
 	adstatdaily.DefaultConversions = adstatdailyDescConversions.Default.(int64)
 	// adstatdaily.ConversionsValidator is a validator for the "conversions" field. It is called by the builders before save.
 	adstatdaily.ConversionsValidator = adstatdailyDescConversions.Validators[0].(func(int64) error)
 	// adstatdailyDescCostMinor is the schema descriptor for cost_minor field.
-	adstatdailyDescCostMinor := adstatdailyFields[8].Descriptor()
+	adstatdailyDescCostMinor := adstatdailyFields[9].Descriptor()
 	// adstatdaily.DefaultCostMinor holds the default value on creation for the cost_minor field.
 	adstatdaily.DefaultCostMinor = adstatdailyDescCostMinor.Default.(int64)
 	// adstatdaily.CostMinorValidator is a validator for the "cost_minor" field. It is called by the builders before save.
 	adstatdaily.CostMinorValidator = adstatdailyDescCostMinor.Validators[0].(func(int64) error)
 	// adstatdailyDescRevenueMinor is the schema descriptor for revenue_minor field.
-	adstatdailyDescRevenueMinor := adstatdailyFields[9].Descriptor()
+	adstatdailyDescRevenueMinor := adstatdailyFields[10].Descriptor()
 	// adstatdaily.DefaultRevenueMinor holds the default value on creation for the revenue_minor field.
 	adstatdaily.DefaultRevenueMinor = adstatdailyDescRevenueMinor.Default.(int64)
 	// adstatdaily.RevenueMinorValidator is a validator for the "revenue_minor" field. It is called by the builders before save.
 	adstatdaily.RevenueMinorValidator = adstatdailyDescRevenueMinor.Validators[0].(func(int64) error)
 	// adstatdailyDescUpdatedAt is the schema descriptor for updated_at field.
-	adstatdailyDescUpdatedAt := adstatdailyFields[10].Descriptor()
+	adstatdailyDescUpdatedAt := adstatdailyFields[11].Descriptor()
 	// adstatdaily.DefaultUpdatedAt holds the default value on creation for the updated_at field.
 	adstatdaily.DefaultUpdatedAt = adstatdailyDescUpdatedAt.Default.(func() time.Time)
 	campaignMixin := schema.Campaign{}.Mixin()

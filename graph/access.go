@@ -93,19 +93,31 @@ var privateFields = map[string]map[string]bool{
 	"Influencer": {"takeRateBps": true},
 }
 
-// personalFilters are where-input keys that would let a caller infer hidden fields.
+// personalFilters are keys of a UserWhereInput that would let a caller infer
+// hidden fields.
 var personalFilters = []string{"country", "ageBracket"}
 
-// guardResults is a field middleware: it hides private fields, refuses
+// guardResults is a field middleware: it keeps mutations without @auth to
+// ADMIN keys (deny by default), hides private fields, refuses
 // where-filters on personal data, and checks every entity a field returns
 // (whatever the path to it: node, nodes, edges, connections) against the
-// caller: campaigns and ads for their partner, conversions for partner and
-// creator, tips and payouts for the creator, API keys and experiments for
-// admins. Public entities (users, creators, content, follows, partners,
-// products, links) pass.
+// caller: campaigns for their partner (and APP keys, which place sponsored
+// content), conversions for partner and creator, tips and payouts for the
+// creator (tips also for APP), experiments for APP, API keys for
+// themselves; admins see all. Public entities (users, creators, content,
+// follows, partners, products, links, ad creatives) pass.
 func (r *Resolver) guardResults(ctx context.Context, next graphql.Resolver) (any, error) {
 	fc := graphql.GetFieldContext(ctx)
 	p := auth.FromContext(ctx)
+	if fc != nil && fc.Object == "Mutation" && fc.Field.Definition != nil && fc.Field.Definition.Directives.ForName("auth") == nil {
+		// Deny by default: a mutation nobody gave an @auth is for admins.
+		if p == nil {
+			return nil, apperr.Errorf(apperr.Unauthorized, "this field needs an API key (Authorization: Bearer <key>)")
+		}
+		if p.Role != auth.Admin {
+			return nil, apperr.Errorf(apperr.Forbidden, "only ADMIN keys may do this")
+		}
+	}
 	trusted := p != nil && (p.Role == auth.Admin || p.Role == auth.App)
 	if fc != nil && !trusted {
 		if f := privateFields[fc.Object]; f != nil && f[fc.Field.Name] {
@@ -113,7 +125,7 @@ func (r *Resolver) guardResults(ctx context.Context, next graphql.Resolver) (any
 				return nil, nil
 			}
 		}
-		if w, ok := fc.Args["where"]; ok && w != nil {
+		if w, ok := fc.Args["where"]; ok && w != nil && fc.Field.Definition != nil && fc.Field.Definition.Type.Name() == "UserConnection" {
 			if raw := fc.Field.ArgumentMap(opVars(ctx))["where"]; mentions(raw, personalFilters) {
 				return nil, apperr.Errorf(apperr.Forbidden, "filtering on personal data needs an ADMIN or APP key")
 			}
@@ -186,13 +198,6 @@ func (r *Resolver) checkVisible(ctx context.Context, p *auth.Principal, res any)
 			}
 		}
 		return nil
-	case []*ent.Ad:
-		for _, x := range v {
-			if err := r.checkVisible(ctx, p, x); err != nil {
-				return err
-			}
-		}
-		return nil
 	case []*ent.Conversion:
 		for _, x := range v {
 			if err := r.checkVisible(ctx, p, x); err != nil {
@@ -215,31 +220,42 @@ func (r *Resolver) checkVisible(ctx context.Context, p *auth.Principal, res any)
 		}
 		return nil
 	}
-	var o auth.Owners
+	// Owners are looked up by ID: entgql's field collection may have left
+	// the owner columns unloaded.
+	var id string
+	app := p != nil && p.Role == auth.App
 	switch v := res.(type) {
 	case *ent.Campaign:
-		o.Partner = v.PartnerID
-	case *ent.Ad:
-		var err error
-		if o, err = auth.OwnersOf(ctx, r.client, string(v.ID)); err != nil {
-			return err
+		if app {
+			return nil // the platform's own frontend places sponsored content
 		}
+		id = string(v.ID)
 	case *ent.Conversion:
-		o = auth.Owners{Partner: v.PartnerID, Influencer: v.InfluencerID}
+		id = string(v.ID)
 	case *ent.Payout:
-		o.Influencer = v.InfluencerID
+		id = string(v.ID)
 	case *ent.Tip:
-		if p != nil && p.Role == auth.App {
+		if app {
 			return nil
 		}
-		o.Influencer = v.InfluencerID
+		id = string(v.ID)
 	case *ent.APIKey:
 		if p != nil && p.KeyID == v.ID {
 			return nil
 		}
 	case *ent.Experiment:
+		if app {
+			return nil // feeds say which experiment chose their ranker
+		}
 	default:
 		return nil
+	}
+	var o auth.Owners
+	if id != "" {
+		var err error
+		if o, err = auth.OwnersOf(ctx, r.client, id); err != nil {
+			return err
+		}
 	}
 	if !o.Allows(p) {
 		if p == nil {

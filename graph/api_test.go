@@ -212,10 +212,10 @@ func TestRecordInteractions(t *testing.T) {
 		in := []map[string]any{
 			{"userId": uid, "contentId": c1, "kind": "VIEW", "dwellMs": 30000, "occurredAt": now.Add(-2 * time.Hour), "eventId": "e1"},
 			{"userId": uid, "contentId": c1, "kind": "LIKE", "occurredAt": now.Add(-2 * time.Hour), "eventId": "e2"},
-			{"userId": uid, "contentId": "CO01JAAAAAAAAAAAAAAAAAAAAAAA", "kind": "VIEW"},           // unknown content
-			{"userId": uid, "contentId": c2, "kind": "VIEW", "dwellMs": -5},                      // bad dwell
-			{"userId": uid, "contentId": c2, "kind": "VIEW", "occurredAt": now.Add(time.Hour)},   // future
-			{"userId": "garbage", "contentId": c2, "kind": "VIEW"},                               // malformed id
+			{"userId": uid, "contentId": "CO01JAAAAAAAAAAAAAAAAAAAAAAA", "kind": "VIEW"},        // unknown content
+			{"userId": uid, "contentId": c2, "kind": "VIEW", "dwellMs": -5},                     // bad dwell
+			{"userId": uid, "contentId": c2, "kind": "VIEW", "occurredAt": now.Add(time.Hour)},  // future
+			{"userId": "garbage", "contentId": c2, "kind": "VIEW"},                              // malformed id
 			{"userId": uid, "contentId": c2, "kind": "SKIP", "occurredAt": now.Add(-time.Hour)}, // fine
 		}
 		var p payload

@@ -73,6 +73,8 @@ func classify(err error) (apperr.Code, string) {
 			return apperr.Conflict, "name is already taken"
 		}
 		return apperr.Conflict, "conflicts with an existing record"
+	case err.Error() == "introspection disabled":
+		return apperr.Forbidden, "introspection needs an ADMIN key (or the server's development mode)"
 	case errors.Is(err, context.DeadlineExceeded):
 		return apperr.Unavailable, "request timed out"
 	}

@@ -7,23 +7,32 @@ package graph
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/limelight-hq/limelight/ent"
+	"github.com/limelight-hq/limelight/ent/schema"
 	"github.com/limelight-hq/limelight/ent/schema/pulid"
+	"github.com/limelight-hq/limelight/internal/experiment"
 )
 
 // CreateExperiment is the resolver for the createExperiment field.
 func (r *mutationResolver) CreateExperiment(ctx context.Context, name string, variants []*ExperimentVariantInput) (*ent.Experiment, error) {
-	panic(fmt.Errorf("not implemented: CreateExperiment - createExperiment"))
+	vs := make([]schema.Variant, len(variants))
+	for i, v := range variants {
+		vs[i] = schema.Variant{Ranker: v.Ranker, Weight: v.Weight}
+	}
+	return experiment.Create(ctx, r.client, name, vs, r.rankerKnown, r.now())
 }
 
 // StopExperiment is the resolver for the stopExperiment field.
 func (r *mutationResolver) StopExperiment(ctx context.Context, id pulid.ID) (*ent.Experiment, error) {
-	panic(fmt.Errorf("not implemented: StopExperiment - stopExperiment"))
+	return experiment.Stop(ctx, r.client, id, r.now())
 }
 
 // ExperimentResults is the resolver for the experimentResults field.
 func (r *queryResolver) ExperimentResults(ctx context.Context, experimentID pulid.ID) (*ExperimentResults, error) {
-	panic(fmt.Errorf("not implemented: ExperimentResults - experimentResults"))
+	res, err := experiment.Compute(ctx, r.client, experimentID, r.now())
+	if err != nil {
+		return nil, err
+	}
+	return toExperimentResults(res), nil
 }

@@ -8,6 +8,7 @@ package graph
 import (
 	"context"
 
+	"github.com/limelight-hq/limelight/ent"
 	"github.com/limelight-hq/limelight/ent/schema/pulid"
 	"github.com/limelight-hq/limelight/internal/feed"
 )
@@ -31,11 +32,20 @@ func (r *queryResolver) Recommendations(ctx context.Context, userID pulid.ID, fi
 	}
 	req := feed.Request{UserID: userID, First: deref(first, 20), After: deref(after, ""), Ranker: deref(ranker, ""),
 		Surface: feed.Surface(deref(surface, FeedSurfaceHome)), IncludeConsumed: deref(includeConsumed, false), Now: r.now()}
+	var exp *ent.Experiment
+	if req.Ranker == "" { // no ranker asked: the user's experiment variant decides, if one runs
+		var err error
+		if req.Ranker, exp, err = r.experimentRanker(ctx, userID); err != nil {
+			return nil, err
+		}
+	}
 	p, err := r.feed.Recommend(ctx, req)
 	if err != nil {
 		return nil, err
 	}
-	return toConnection(p), nil
+	conn := toConnection(p)
+	conn.Experiment = exp
+	return conn, nil
 }
 
 // SimilarContent is the resolver for the similarContent field.

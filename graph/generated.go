@@ -18,6 +18,7 @@ import (
 	"github.com/99designs/gqlgen/graphql/introspection"
 	"github.com/limelight-hq/limelight/ent"
 	"github.com/limelight-hq/limelight/ent/ad"
+	"github.com/limelight-hq/limelight/ent/adevent"
 	"github.com/limelight-hq/limelight/ent/apikey"
 	"github.com/limelight-hq/limelight/ent/campaign"
 	"github.com/limelight-hq/limelight/ent/content"
@@ -74,6 +75,14 @@ type ComplexityRoot struct {
 		Title       func(childComplexity int) int
 	}
 
+	AdEventResult struct {
+		CostMinor    func(childComplexity int) int
+		Duplicate    func(childComplexity int) int
+		ID           func(childComplexity int) int
+		Kind         func(childComplexity int) int
+		RevenueMinor func(childComplexity int) int
+	}
+
 	AdMetrics struct {
 		Clicks       func(childComplexity int) int
 		Conversions  func(childComplexity int) int
@@ -86,6 +95,20 @@ type ComplexityRoot struct {
 		RevenueMinor func(childComplexity int) int
 		Roas         func(childComplexity int) int
 		SpendMinor   func(childComplexity int) int
+	}
+
+	AdPlacement struct {
+		Ad            func(childComplexity int) int
+		Campaign      func(childComplexity int) int
+		ClickURL      func(childComplexity int) int
+		ContentID     func(childComplexity int) int
+		CostMinor     func(childComplexity int) int
+		ExpectedValue func(childComplexity int) int
+		ImpressionID  func(childComplexity int) int
+		PredictedCtr  func(childComplexity int) int
+		PredictedCvr  func(childComplexity int) int
+		Slot          func(childComplexity int) int
+		Token         func(childComplexity int) int
 	}
 
 	Audience struct {
@@ -205,6 +228,18 @@ type ComplexityRoot struct {
 		Day   func(childComplexity int) int
 	}
 
+	Earnings struct {
+		AdsMinor         func(childComplexity int) int
+		AvailableMinor   func(childComplexity int) int
+		CommissionsMinor func(childComplexity int) int
+		Currency         func(childComplexity int) int
+		InPayoutMinor    func(childComplexity int) int
+		PaidOutMinor     func(childComplexity int) int
+		PendingMinor     func(childComplexity int) int
+		TipsMinor        func(childComplexity int) int
+		TotalMinor       func(childComplexity int) int
+	}
+
 	Experiment struct {
 		CreatedAt func(childComplexity int) int
 		ID        func(childComplexity int) int
@@ -246,6 +281,20 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	ForecastCoefficient struct {
+		Name  func(childComplexity int) int
+		Value func(childComplexity int) int
+	}
+
+	ForecastDay struct {
+		Clicks       func(childComplexity int) int
+		Conversions  func(childComplexity int) int
+		Day          func(childComplexity int) int
+		Impressions  func(childComplexity int) int
+		RevenueMinor func(childComplexity int) int
+		Tips         func(childComplexity int) int
+	}
+
 	ForgetUserPayload struct {
 		FollowsDeleted      func(childComplexity int) int
 		InteractionsDeleted func(childComplexity int) int
@@ -271,6 +320,13 @@ type ComplexityRoot struct {
 		Edges      func(childComplexity int) int
 		PageInfo   func(childComplexity int) int
 		TotalCount func(childComplexity int) int
+	}
+
+	InfluencerEarnings struct {
+		ByCurrency func(childComplexity int) int
+		From       func(childComplexity int) int
+		Influencer func(childComplexity int) int
+		To         func(childComplexity int) int
 	}
 
 	InfluencerEdge struct {
@@ -317,14 +373,27 @@ type ComplexityRoot struct {
 
 	Mutation struct {
 		CreateAPIKey       func(childComplexity int, role apikey.Role, ownerID *pulid.ID, label *string) int
+		CreateAd           func(childComplexity int, input CreateAdInput) int
+		CreateCampaign     func(childComplexity int, input CreateCampaignInput) int
 		CreateContent      func(childComplexity int, input ent.CreateContentInput) int
 		CreateExperiment   func(childComplexity int, name string, variants []*ExperimentVariantInput) int
 		CreateInfluencer   func(childComplexity int, input ent.CreateInfluencerInput) int
+		CreatePartner      func(childComplexity int, input CreatePartnerInput) int
+		CreateProduct      func(childComplexity int, input CreateProductInput) int
+		CreateProductLink  func(childComplexity int, input CreateProductLinkInput) int
 		CreateUser         func(childComplexity int, input ent.CreateUserInput) int
 		Follow             func(childComplexity int, userID pulid.ID, influencerID pulid.ID) int
 		ForgetUser         func(childComplexity int, userID pulid.ID) int
+		MarkPayoutFailed   func(childComplexity int, id pulid.ID, reason string) int
+		MarkPayoutPaid     func(childComplexity int, id pulid.ID, externalRef string) int
+		RecordAdEvent      func(childComplexity int, token string, kind adevent.Kind, revenueMinor *int, idempotencyKey string) int
+		RecordConversion   func(childComplexity int, linkCode string, orderRef string, amountMinor int, currency string, occurredAt *time.Time, idempotencyKey string, clickID *pulid.ID, userID *pulid.ID) int
 		RecordInteractions func(childComplexity int, input []*InteractionInput) int
+		ReverseConversion  func(childComplexity int, id pulid.ID, reason *string, idempotencyKey string) int
 		RevokeAPIKey       func(childComplexity int, id pulid.ID) int
+		RunPayouts         func(childComplexity int, currency string, minimumMinor int, idempotencyKey string) int
+		SendTip            func(childComplexity int, userID pulid.ID, influencerID pulid.ID, amountMinor int, currency string, message *string, idempotencyKey string) int
+		ServeAds           func(childComplexity int, userID pulid.ID, slots int, contentIds []pulid.ID) int
 		StopExperiment     func(childComplexity int, id pulid.ID) int
 		TrainRanker        func(childComplexity int, name string) int
 		Unfollow           func(childComplexity int, userID pulid.ID, influencerID pulid.ID) int
@@ -359,21 +428,19 @@ type ComplexityRoot struct {
 		InfluencerID  func(childComplexity int) int
 		Run           func(childComplexity int) int
 		RunID         func(childComplexity int) int
-		RunKey        func(childComplexity int) int
 		SettledAt     func(childComplexity int) int
 		Status        func(childComplexity int) int
 		TransactionID func(childComplexity int) int
 	}
 
 	PayoutRun struct {
-		Count          func(childComplexity int) int
-		CreatedAt      func(childComplexity int) int
-		Currency       func(childComplexity int) int
-		ID             func(childComplexity int) int
-		IdempotencyKey func(childComplexity int) int
-		MinimumMinor   func(childComplexity int) int
-		Payouts        func(childComplexity int) int
-		TotalMinor     func(childComplexity int) int
+		Count        func(childComplexity int) int
+		CreatedAt    func(childComplexity int) int
+		Currency     func(childComplexity int) int
+		ID           func(childComplexity int) int
+		MinimumMinor func(childComplexity int) int
+		Payouts      func(childComplexity int) int
+		TotalMinor   func(childComplexity int) int
 	}
 
 	Product struct {
@@ -406,6 +473,7 @@ type ComplexityRoot struct {
 		Contents               func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.ContentOrder, where *ent.ContentWhereInput) int
 		ExperimentResults      func(childComplexity int, experimentID pulid.ID) int
 		InfluencerAudience     func(childComplexity int, influencerID pulid.ID) int
+		InfluencerEarnings     func(childComplexity int, influencerID pulid.ID, from *time.Time, to *time.Time) int
 		InfluencerStats        func(childComplexity int, influencerID pulid.ID, from *time.Time, to *time.Time) int
 		Influencers            func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.InfluencerOrder, where *ent.InfluencerWhereInput) int
 		Node                   func(childComplexity int, id pulid.ID) int
@@ -413,6 +481,7 @@ type ComplexityRoot struct {
 		Rankers                func(childComplexity int) int
 		Recommendations        func(childComplexity int, userID pulid.ID, first *int, after *string, ranker *string, surface *FeedSurface, includeConsumed *bool) int
 		RecommendedInfluencers func(childComplexity int, userID pulid.ID, first *int) int
+		RevenueForecast        func(childComplexity int, influencerID pulid.ID, days int, currency *string) int
 		SimilarContent         func(childComplexity int, contentID pulid.ID, first *int, ranker *string) int
 		UserProfile            func(childComplexity int, userID pulid.ID) int
 		Users                  func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.UserOrder, where *ent.UserWhereInput) int
@@ -446,6 +515,7 @@ type ComplexityRoot struct {
 
 	RecommendationConnection struct {
 		Edges          func(childComplexity int) int
+		Experiment     func(childComplexity int) int
 		Fallback       func(childComplexity int) int
 		FallbackReason func(childComplexity int) int
 		PageInfo       func(childComplexity int) int
@@ -478,6 +548,19 @@ type ComplexityRoot struct {
 		Message func(childComplexity int) int
 	}
 
+	RevenueForecast struct {
+		Coefficients func(childComplexity int) int
+		Currency     func(childComplexity int) int
+		Days         func(childComplexity int) int
+		Forecast     func(childComplexity int) int
+		HistoryDays  func(childComplexity int) int
+		Influencer   func(childComplexity int) int
+		Intercept    func(childComplexity int) int
+		R2           func(childComplexity int) int
+		Rmse         func(childComplexity int) int
+		TotalMinor   func(childComplexity int) int
+	}
+
 	SponsoredContent struct {
 		Ad       func(childComplexity int) int
 		ClickURL func(childComplexity int) int
@@ -491,16 +574,15 @@ type ComplexityRoot struct {
 	}
 
 	Tip struct {
-		AmountMinor    func(childComplexity int) int
-		CreatedAt      func(childComplexity int) int
-		Currency       func(childComplexity int) int
-		FeeMinor       func(childComplexity int) int
-		ID             func(childComplexity int) int
-		IdempotencyKey func(childComplexity int) int
-		InfluencerID   func(childComplexity int) int
-		Message        func(childComplexity int) int
-		TransactionID  func(childComplexity int) int
-		UserID         func(childComplexity int) int
+		AmountMinor   func(childComplexity int) int
+		CreatedAt     func(childComplexity int) int
+		Currency      func(childComplexity int) int
+		FeeMinor      func(childComplexity int) int
+		ID            func(childComplexity int) int
+		InfluencerID  func(childComplexity int) int
+		Message       func(childComplexity int) int
+		TransactionID func(childComplexity int) int
+		UserID        func(childComplexity int) int
 	}
 
 	TrainReport struct {
@@ -593,6 +675,19 @@ type MutationResolver interface {
 	CreateExperiment(ctx context.Context, name string, variants []*ExperimentVariantInput) (*ent.Experiment, error)
 	StopExperiment(ctx context.Context, id pulid.ID) (*ent.Experiment, error)
 	TrainRanker(ctx context.Context, name string) (*TrainReport, error)
+	SendTip(ctx context.Context, userID pulid.ID, influencerID pulid.ID, amountMinor int, currency string, message *string, idempotencyKey string) (*ent.Tip, error)
+	CreatePartner(ctx context.Context, input CreatePartnerInput) (*ent.Partner, error)
+	CreateProduct(ctx context.Context, input CreateProductInput) (*ent.Product, error)
+	CreateCampaign(ctx context.Context, input CreateCampaignInput) (*ent.Campaign, error)
+	CreateAd(ctx context.Context, input CreateAdInput) (*ent.Ad, error)
+	CreateProductLink(ctx context.Context, input CreateProductLinkInput) (*ent.ProductLink, error)
+	ServeAds(ctx context.Context, userID pulid.ID, slots int, contentIds []pulid.ID) ([]*AdPlacement, error)
+	RecordAdEvent(ctx context.Context, token string, kind adevent.Kind, revenueMinor *int, idempotencyKey string) (*AdEventResult, error)
+	RecordConversion(ctx context.Context, linkCode string, orderRef string, amountMinor int, currency string, occurredAt *time.Time, idempotencyKey string, clickID *pulid.ID, userID *pulid.ID) (*ent.Conversion, error)
+	ReverseConversion(ctx context.Context, id pulid.ID, reason *string, idempotencyKey string) (*ent.Conversion, error)
+	RunPayouts(ctx context.Context, currency string, minimumMinor int, idempotencyKey string) (*ent.PayoutRun, error)
+	MarkPayoutPaid(ctx context.Context, id pulid.ID, externalRef string) (*ent.Payout, error)
+	MarkPayoutFailed(ctx context.Context, id pulid.ID, reason string) (*ent.Payout, error)
 }
 type QueryResolver interface {
 	Node(ctx context.Context, id pulid.ID) (ent.Noder, error)
@@ -608,6 +703,8 @@ type QueryResolver interface {
 	SimilarContent(ctx context.Context, contentID pulid.ID, first *int, ranker *string) (*RecommendationConnection, error)
 	RecommendedInfluencers(ctx context.Context, userID pulid.ID, first *int) ([]*InfluencerRecommendation, error)
 	Rankers(ctx context.Context) ([]*Ranker, error)
+	InfluencerEarnings(ctx context.Context, influencerID pulid.ID, from *time.Time, to *time.Time) (*InfluencerEarnings, error)
+	RevenueForecast(ctx context.Context, influencerID pulid.ID, days int, currency *string) (*RevenueForecast, error)
 	UserProfile(ctx context.Context, userID pulid.ID) (*UserProfile, error)
 	InfluencerStats(ctx context.Context, influencerID pulid.ID, from *time.Time, to *time.Time) (*InfluencerStats, error)
 }
@@ -734,6 +831,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Ad.Title(childComplexity), true
 
+	case "AdEventResult.costMinor":
+		if e.ComplexityRoot.AdEventResult.CostMinor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AdEventResult.CostMinor(childComplexity), true
+	case "AdEventResult.duplicate":
+		if e.ComplexityRoot.AdEventResult.Duplicate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AdEventResult.Duplicate(childComplexity), true
+	case "AdEventResult.id":
+		if e.ComplexityRoot.AdEventResult.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AdEventResult.ID(childComplexity), true
+	case "AdEventResult.kind":
+		if e.ComplexityRoot.AdEventResult.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AdEventResult.Kind(childComplexity), true
+	case "AdEventResult.revenueMinor":
+		if e.ComplexityRoot.AdEventResult.RevenueMinor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AdEventResult.RevenueMinor(childComplexity), true
+
 	case "AdMetrics.clicks":
 		if e.ComplexityRoot.AdMetrics.Clicks == nil {
 			break
@@ -800,6 +928,73 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AdMetrics.SpendMinor(childComplexity), true
+
+	case "AdPlacement.ad":
+		if e.ComplexityRoot.AdPlacement.Ad == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AdPlacement.Ad(childComplexity), true
+	case "AdPlacement.campaign":
+		if e.ComplexityRoot.AdPlacement.Campaign == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AdPlacement.Campaign(childComplexity), true
+	case "AdPlacement.clickUrl":
+		if e.ComplexityRoot.AdPlacement.ClickURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AdPlacement.ClickURL(childComplexity), true
+	case "AdPlacement.contentId":
+		if e.ComplexityRoot.AdPlacement.ContentID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AdPlacement.ContentID(childComplexity), true
+	case "AdPlacement.costMinor":
+		if e.ComplexityRoot.AdPlacement.CostMinor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AdPlacement.CostMinor(childComplexity), true
+	case "AdPlacement.expectedValue":
+		if e.ComplexityRoot.AdPlacement.ExpectedValue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AdPlacement.ExpectedValue(childComplexity), true
+	case "AdPlacement.impressionId":
+		if e.ComplexityRoot.AdPlacement.ImpressionID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AdPlacement.ImpressionID(childComplexity), true
+	case "AdPlacement.predictedCtr":
+		if e.ComplexityRoot.AdPlacement.PredictedCtr == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AdPlacement.PredictedCtr(childComplexity), true
+	case "AdPlacement.predictedCvr":
+		if e.ComplexityRoot.AdPlacement.PredictedCvr == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AdPlacement.PredictedCvr(childComplexity), true
+	case "AdPlacement.slot":
+		if e.ComplexityRoot.AdPlacement.Slot == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AdPlacement.Slot(childComplexity), true
+	case "AdPlacement.token":
+		if e.ComplexityRoot.AdPlacement.Token == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AdPlacement.Token(childComplexity), true
 
 	case "Audience.ageBrackets":
 		if e.ComplexityRoot.Audience.AgeBrackets == nil {
@@ -1299,6 +1494,61 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.DayCount.Day(childComplexity), true
 
+	case "Earnings.adsMinor":
+		if e.ComplexityRoot.Earnings.AdsMinor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Earnings.AdsMinor(childComplexity), true
+	case "Earnings.availableMinor":
+		if e.ComplexityRoot.Earnings.AvailableMinor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Earnings.AvailableMinor(childComplexity), true
+	case "Earnings.commissionsMinor":
+		if e.ComplexityRoot.Earnings.CommissionsMinor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Earnings.CommissionsMinor(childComplexity), true
+	case "Earnings.currency":
+		if e.ComplexityRoot.Earnings.Currency == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Earnings.Currency(childComplexity), true
+	case "Earnings.inPayoutMinor":
+		if e.ComplexityRoot.Earnings.InPayoutMinor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Earnings.InPayoutMinor(childComplexity), true
+	case "Earnings.paidOutMinor":
+		if e.ComplexityRoot.Earnings.PaidOutMinor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Earnings.PaidOutMinor(childComplexity), true
+	case "Earnings.pendingMinor":
+		if e.ComplexityRoot.Earnings.PendingMinor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Earnings.PendingMinor(childComplexity), true
+	case "Earnings.tipsMinor":
+		if e.ComplexityRoot.Earnings.TipsMinor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Earnings.TipsMinor(childComplexity), true
+	case "Earnings.totalMinor":
+		if e.ComplexityRoot.Earnings.TotalMinor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Earnings.TotalMinor(childComplexity), true
+
 	case "Experiment.createdAt":
 		if e.ComplexityRoot.Experiment.CreatedAt == nil {
 			break
@@ -1443,6 +1693,56 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.FollowEdge.Node(childComplexity), true
 
+	case "ForecastCoefficient.name":
+		if e.ComplexityRoot.ForecastCoefficient.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ForecastCoefficient.Name(childComplexity), true
+	case "ForecastCoefficient.value":
+		if e.ComplexityRoot.ForecastCoefficient.Value == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ForecastCoefficient.Value(childComplexity), true
+
+	case "ForecastDay.clicks":
+		if e.ComplexityRoot.ForecastDay.Clicks == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ForecastDay.Clicks(childComplexity), true
+	case "ForecastDay.conversions":
+		if e.ComplexityRoot.ForecastDay.Conversions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ForecastDay.Conversions(childComplexity), true
+	case "ForecastDay.day":
+		if e.ComplexityRoot.ForecastDay.Day == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ForecastDay.Day(childComplexity), true
+	case "ForecastDay.impressions":
+		if e.ComplexityRoot.ForecastDay.Impressions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ForecastDay.Impressions(childComplexity), true
+	case "ForecastDay.revenueMinor":
+		if e.ComplexityRoot.ForecastDay.RevenueMinor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ForecastDay.RevenueMinor(childComplexity), true
+	case "ForecastDay.tips":
+		if e.ComplexityRoot.ForecastDay.Tips == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ForecastDay.Tips(childComplexity), true
+
 	case "ForgetUserPayload.followsDeleted":
 		if e.ComplexityRoot.ForgetUserPayload.FollowsDeleted == nil {
 			break
@@ -1568,6 +1868,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.InfluencerConnection.TotalCount(childComplexity), true
+
+	case "InfluencerEarnings.byCurrency":
+		if e.ComplexityRoot.InfluencerEarnings.ByCurrency == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InfluencerEarnings.ByCurrency(childComplexity), true
+	case "InfluencerEarnings.from":
+		if e.ComplexityRoot.InfluencerEarnings.From == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InfluencerEarnings.From(childComplexity), true
+	case "InfluencerEarnings.influencer":
+		if e.ComplexityRoot.InfluencerEarnings.Influencer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InfluencerEarnings.Influencer(childComplexity), true
+	case "InfluencerEarnings.to":
+		if e.ComplexityRoot.InfluencerEarnings.To == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InfluencerEarnings.To(childComplexity), true
 
 	case "InfluencerEdge.cursor":
 		if e.ComplexityRoot.InfluencerEdge.Cursor == nil {
@@ -1713,6 +2038,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateAPIKey(childComplexity, args["role"].(apikey.Role), args["ownerId"].(*pulid.ID), args["label"].(*string)), true
+	case "Mutation.createAd":
+		if e.ComplexityRoot.Mutation.CreateAd == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createAd_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateAd(childComplexity, args["input"].(CreateAdInput)), true
+	case "Mutation.createCampaign":
+		if e.ComplexityRoot.Mutation.CreateCampaign == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createCampaign_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateCampaign(childComplexity, args["input"].(CreateCampaignInput)), true
 	case "Mutation.createContent":
 		if e.ComplexityRoot.Mutation.CreateContent == nil {
 			break
@@ -1746,6 +2093,39 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateInfluencer(childComplexity, args["input"].(ent.CreateInfluencerInput)), true
+	case "Mutation.createPartner":
+		if e.ComplexityRoot.Mutation.CreatePartner == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createPartner_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreatePartner(childComplexity, args["input"].(CreatePartnerInput)), true
+	case "Mutation.createProduct":
+		if e.ComplexityRoot.Mutation.CreateProduct == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createProduct_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateProduct(childComplexity, args["input"].(CreateProductInput)), true
+	case "Mutation.createProductLink":
+		if e.ComplexityRoot.Mutation.CreateProductLink == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createProductLink_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateProductLink(childComplexity, args["input"].(CreateProductLinkInput)), true
 	case "Mutation.createUser":
 		if e.ComplexityRoot.Mutation.CreateUser == nil {
 			break
@@ -1779,6 +2159,50 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ForgetUser(childComplexity, args["userId"].(pulid.ID)), true
+	case "Mutation.markPayoutFailed":
+		if e.ComplexityRoot.Mutation.MarkPayoutFailed == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_markPayoutFailed_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.MarkPayoutFailed(childComplexity, args["id"].(pulid.ID), args["reason"].(string)), true
+	case "Mutation.markPayoutPaid":
+		if e.ComplexityRoot.Mutation.MarkPayoutPaid == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_markPayoutPaid_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.MarkPayoutPaid(childComplexity, args["id"].(pulid.ID), args["externalRef"].(string)), true
+	case "Mutation.recordAdEvent":
+		if e.ComplexityRoot.Mutation.RecordAdEvent == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_recordAdEvent_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RecordAdEvent(childComplexity, args["token"].(string), args["kind"].(adevent.Kind), args["revenueMinor"].(*int), args["idempotencyKey"].(string)), true
+	case "Mutation.recordConversion":
+		if e.ComplexityRoot.Mutation.RecordConversion == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_recordConversion_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RecordConversion(childComplexity, args["linkCode"].(string), args["orderRef"].(string), args["amountMinor"].(int), args["currency"].(string), args["occurredAt"].(*time.Time), args["idempotencyKey"].(string), args["clickId"].(*pulid.ID), args["userId"].(*pulid.ID)), true
 	case "Mutation.recordInteractions":
 		if e.ComplexityRoot.Mutation.RecordInteractions == nil {
 			break
@@ -1790,6 +2214,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RecordInteractions(childComplexity, args["input"].([]*InteractionInput)), true
+	case "Mutation.reverseConversion":
+		if e.ComplexityRoot.Mutation.ReverseConversion == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_reverseConversion_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ReverseConversion(childComplexity, args["id"].(pulid.ID), args["reason"].(*string), args["idempotencyKey"].(string)), true
 	case "Mutation.revokeApiKey":
 		if e.ComplexityRoot.Mutation.RevokeAPIKey == nil {
 			break
@@ -1801,6 +2236,39 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RevokeAPIKey(childComplexity, args["id"].(pulid.ID)), true
+	case "Mutation.runPayouts":
+		if e.ComplexityRoot.Mutation.RunPayouts == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_runPayouts_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RunPayouts(childComplexity, args["currency"].(string), args["minimumMinor"].(int), args["idempotencyKey"].(string)), true
+	case "Mutation.sendTip":
+		if e.ComplexityRoot.Mutation.SendTip == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_sendTip_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SendTip(childComplexity, args["userId"].(pulid.ID), args["influencerId"].(pulid.ID), args["amountMinor"].(int), args["currency"].(string), args["message"].(*string), args["idempotencyKey"].(string)), true
+	case "Mutation.serveAds":
+		if e.ComplexityRoot.Mutation.ServeAds == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_serveAds_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ServeAds(childComplexity, args["userId"].(pulid.ID), args["slots"].(int), args["contentIds"].([]pulid.ID)), true
 	case "Mutation.stopExperiment":
 		if e.ComplexityRoot.Mutation.StopExperiment == nil {
 			break
@@ -1984,12 +2452,6 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Payout.RunID(childComplexity), true
-	case "Payout.runKey":
-		if e.ComplexityRoot.Payout.RunKey == nil {
-			break
-		}
-
-		return e.ComplexityRoot.Payout.RunKey(childComplexity), true
 	case "Payout.settledAt":
 		if e.ComplexityRoot.Payout.SettledAt == nil {
 			break
@@ -2033,12 +2495,6 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.PayoutRun.ID(childComplexity), true
-	case "PayoutRun.idempotencyKey":
-		if e.ComplexityRoot.PayoutRun.IdempotencyKey == nil {
-			break
-		}
-
-		return e.ComplexityRoot.PayoutRun.IdempotencyKey(childComplexity), true
 	case "PayoutRun.minimumMinor":
 		if e.ComplexityRoot.PayoutRun.MinimumMinor == nil {
 			break
@@ -2218,6 +2674,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.InfluencerAudience(childComplexity, args["influencerId"].(pulid.ID)), true
+	case "Query.influencerEarnings":
+		if e.ComplexityRoot.Query.InfluencerEarnings == nil {
+			break
+		}
+
+		args, err := ec.field_Query_influencerEarnings_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.InfluencerEarnings(childComplexity, args["influencerId"].(pulid.ID), args["from"].(*time.Time), args["to"].(*time.Time)), true
 	case "Query.influencerStats":
 		if e.ComplexityRoot.Query.InfluencerStats == nil {
 			break
@@ -2291,6 +2758,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.RecommendedInfluencers(childComplexity, args["userId"].(pulid.ID), args["first"].(*int)), true
+	case "Query.revenueForecast":
+		if e.ComplexityRoot.Query.RevenueForecast == nil {
+			break
+		}
+
+		args, err := ec.field_Query_revenueForecast_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.RevenueForecast(childComplexity, args["influencerId"].(pulid.ID), args["days"].(int), args["currency"].(*string)), true
 	case "Query.similarContent":
 		if e.ComplexityRoot.Query.SimilarContent == nil {
 			break
@@ -2453,6 +2931,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RecommendationConnection.Edges(childComplexity), true
+	case "RecommendationConnection.experiment":
+		if e.ComplexityRoot.RecommendationConnection.Experiment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecommendationConnection.Experiment(childComplexity), true
 	case "RecommendationConnection.fallback":
 		if e.ComplexityRoot.RecommendationConnection.Fallback == nil {
 			break
@@ -2566,6 +3050,67 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.RejectedItem.Message(childComplexity), true
 
+	case "RevenueForecast.coefficients":
+		if e.ComplexityRoot.RevenueForecast.Coefficients == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RevenueForecast.Coefficients(childComplexity), true
+	case "RevenueForecast.currency":
+		if e.ComplexityRoot.RevenueForecast.Currency == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RevenueForecast.Currency(childComplexity), true
+	case "RevenueForecast.days":
+		if e.ComplexityRoot.RevenueForecast.Days == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RevenueForecast.Days(childComplexity), true
+	case "RevenueForecast.forecast":
+		if e.ComplexityRoot.RevenueForecast.Forecast == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RevenueForecast.Forecast(childComplexity), true
+	case "RevenueForecast.historyDays":
+		if e.ComplexityRoot.RevenueForecast.HistoryDays == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RevenueForecast.HistoryDays(childComplexity), true
+	case "RevenueForecast.influencer":
+		if e.ComplexityRoot.RevenueForecast.Influencer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RevenueForecast.Influencer(childComplexity), true
+	case "RevenueForecast.intercept":
+		if e.ComplexityRoot.RevenueForecast.Intercept == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RevenueForecast.Intercept(childComplexity), true
+	case "RevenueForecast.r2":
+		if e.ComplexityRoot.RevenueForecast.R2 == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RevenueForecast.R2(childComplexity), true
+	case "RevenueForecast.rmse":
+		if e.ComplexityRoot.RevenueForecast.Rmse == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RevenueForecast.Rmse(childComplexity), true
+	case "RevenueForecast.totalMinor":
+		if e.ComplexityRoot.RevenueForecast.TotalMinor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RevenueForecast.TotalMinor(childComplexity), true
+
 	case "SponsoredContent.ad":
 		if e.ComplexityRoot.SponsoredContent.Ad == nil {
 			break
@@ -2634,12 +3179,6 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Tip.ID(childComplexity), true
-	case "Tip.idempotencyKey":
-		if e.ComplexityRoot.Tip.IdempotencyKey == nil {
-			break
-		}
-
-		return e.ComplexityRoot.Tip.IdempotencyKey(childComplexity), true
 	case "Tip.influencerID":
 		if e.ComplexityRoot.Tip.InfluencerID == nil {
 			break
@@ -2972,8 +3511,13 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("ContentWhereInput", ec.unmarshalInputContentWhereInput),
 			graphql.NewInputUnmarshaler("ConversionOrder", ec.unmarshalInputConversionOrder),
 			graphql.NewInputUnmarshaler("ConversionWhereInput", ec.unmarshalInputConversionWhereInput),
+			graphql.NewInputUnmarshaler("CreateAdInput", ec.unmarshalInputCreateAdInput),
+			graphql.NewInputUnmarshaler("CreateCampaignInput", ec.unmarshalInputCreateCampaignInput),
 			graphql.NewInputUnmarshaler("CreateContentInput", ec.unmarshalInputCreateContentInput),
 			graphql.NewInputUnmarshaler("CreateInfluencerInput", ec.unmarshalInputCreateInfluencerInput),
+			graphql.NewInputUnmarshaler("CreatePartnerInput", ec.unmarshalInputCreatePartnerInput),
+			graphql.NewInputUnmarshaler("CreateProductInput", ec.unmarshalInputCreateProductInput),
+			graphql.NewInputUnmarshaler("CreateProductLinkInput", ec.unmarshalInputCreateProductLinkInput),
 			graphql.NewInputUnmarshaler("CreateUserInput", ec.unmarshalInputCreateUserInput),
 			graphql.NewInputUnmarshaler("ExperimentOrder", ec.unmarshalInputExperimentOrder),
 			graphql.NewInputUnmarshaler("ExperimentVariantInput", ec.unmarshalInputExperimentVariantInput),
@@ -3074,7 +3618,7 @@ func newExecutionContext(
 	}
 }
 
-//go:embed "access.graphqls" "ent.graphqls" "experiment.graphqls" "feed.graphqls" "schema.graphqls"
+//go:embed "access.graphqls" "ent.graphqls" "experiment.graphqls" "feed.graphqls" "money.graphqls" "schema.graphqls"
 var sourcesFS embed.FS
 
 func sourceData(filename string) string {
@@ -3090,6 +3634,7 @@ var sources = []*ast.Source{
 	{Name: "ent.graphqls", Input: sourceData("ent.graphqls"), BuiltIn: false},
 	{Name: "experiment.graphqls", Input: sourceData("experiment.graphqls"), BuiltIn: false},
 	{Name: "feed.graphqls", Input: sourceData("feed.graphqls"), BuiltIn: false},
+	{Name: "money.graphqls", Input: sourceData("money.graphqls"), BuiltIn: false},
 	{Name: "schema.graphqls", Input: sourceData("schema.graphqls"), BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -3144,6 +3689,22 @@ func (ec *executionContext) childFields_Ad(ctx context.Context, field graphql.Co
 	return nil, fmt.Errorf("no field named %q was found under type Ad", field.Name)
 }
 
+func (ec *executionContext) childFields_AdEventResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_AdEventResult_id(ctx, field)
+	case "kind":
+		return ec.fieldContext_AdEventResult_kind(ctx, field)
+	case "costMinor":
+		return ec.fieldContext_AdEventResult_costMinor(ctx, field)
+	case "revenueMinor":
+		return ec.fieldContext_AdEventResult_revenueMinor(ctx, field)
+	case "duplicate":
+		return ec.fieldContext_AdEventResult_duplicate(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AdEventResult", field.Name)
+}
+
 func (ec *executionContext) childFields_AdMetrics(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "impressions":
@@ -3170,6 +3731,34 @@ func (ec *executionContext) childFields_AdMetrics(ctx context.Context, field gra
 		return ec.fieldContext_AdMetrics_roas(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AdMetrics", field.Name)
+}
+
+func (ec *executionContext) childFields_AdPlacement(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "impressionId":
+		return ec.fieldContext_AdPlacement_impressionId(ctx, field)
+	case "slot":
+		return ec.fieldContext_AdPlacement_slot(ctx, field)
+	case "ad":
+		return ec.fieldContext_AdPlacement_ad(ctx, field)
+	case "campaign":
+		return ec.fieldContext_AdPlacement_campaign(ctx, field)
+	case "token":
+		return ec.fieldContext_AdPlacement_token(ctx, field)
+	case "clickUrl":
+		return ec.fieldContext_AdPlacement_clickUrl(ctx, field)
+	case "contentId":
+		return ec.fieldContext_AdPlacement_contentId(ctx, field)
+	case "predictedCtr":
+		return ec.fieldContext_AdPlacement_predictedCtr(ctx, field)
+	case "predictedCvr":
+		return ec.fieldContext_AdPlacement_predictedCvr(ctx, field)
+	case "expectedValue":
+		return ec.fieldContext_AdPlacement_expectedValue(ctx, field)
+	case "costMinor":
+		return ec.fieldContext_AdPlacement_costMinor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AdPlacement", field.Name)
 }
 
 func (ec *executionContext) childFields_Audience(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3344,6 +3933,48 @@ func (ec *executionContext) childFields_ContentEngagement(ctx context.Context, f
 	return nil, fmt.Errorf("no field named %q was found under type ContentEngagement", field.Name)
 }
 
+func (ec *executionContext) childFields_Conversion(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Conversion_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Conversion_createdAt(ctx, field)
+	case "linkID":
+		return ec.fieldContext_Conversion_linkID(ctx, field)
+	case "partnerID":
+		return ec.fieldContext_Conversion_partnerID(ctx, field)
+	case "influencerID":
+		return ec.fieldContext_Conversion_influencerID(ctx, field)
+	case "userID":
+		return ec.fieldContext_Conversion_userID(ctx, field)
+	case "orderRef":
+		return ec.fieldContext_Conversion_orderRef(ctx, field)
+	case "amountMinor":
+		return ec.fieldContext_Conversion_amountMinor(ctx, field)
+	case "commissionMinor":
+		return ec.fieldContext_Conversion_commissionMinor(ctx, field)
+	case "feeMinor":
+		return ec.fieldContext_Conversion_feeMinor(ctx, field)
+	case "clickID":
+		return ec.fieldContext_Conversion_clickID(ctx, field)
+	case "transactionID":
+		return ec.fieldContext_Conversion_transactionID(ctx, field)
+	case "reversalReason":
+		return ec.fieldContext_Conversion_reversalReason(ctx, field)
+	case "reversedAt":
+		return ec.fieldContext_Conversion_reversedAt(ctx, field)
+	case "currency":
+		return ec.fieldContext_Conversion_currency(ctx, field)
+	case "status":
+		return ec.fieldContext_Conversion_status(ctx, field)
+	case "occurredAt":
+		return ec.fieldContext_Conversion_occurredAt(ctx, field)
+	case "availableAt":
+		return ec.fieldContext_Conversion_availableAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Conversion", field.Name)
+}
+
 func (ec *executionContext) childFields_CreateApiKeyPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "key":
@@ -3362,6 +3993,30 @@ func (ec *executionContext) childFields_DayCount(ctx context.Context, field grap
 		return ec.fieldContext_DayCount_count(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type DayCount", field.Name)
+}
+
+func (ec *executionContext) childFields_Earnings(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "currency":
+		return ec.fieldContext_Earnings_currency(ctx, field)
+	case "adsMinor":
+		return ec.fieldContext_Earnings_adsMinor(ctx, field)
+	case "commissionsMinor":
+		return ec.fieldContext_Earnings_commissionsMinor(ctx, field)
+	case "tipsMinor":
+		return ec.fieldContext_Earnings_tipsMinor(ctx, field)
+	case "totalMinor":
+		return ec.fieldContext_Earnings_totalMinor(ctx, field)
+	case "paidOutMinor":
+		return ec.fieldContext_Earnings_paidOutMinor(ctx, field)
+	case "pendingMinor":
+		return ec.fieldContext_Earnings_pendingMinor(ctx, field)
+	case "availableMinor":
+		return ec.fieldContext_Earnings_availableMinor(ctx, field)
+	case "inPayoutMinor":
+		return ec.fieldContext_Earnings_inPayoutMinor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Earnings", field.Name)
 }
 
 func (ec *executionContext) childFields_Experiment(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3446,6 +4101,34 @@ func (ec *executionContext) childFields_FollowEdge(ctx context.Context, field gr
 	return nil, fmt.Errorf("no field named %q was found under type FollowEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_ForecastCoefficient(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "name":
+		return ec.fieldContext_ForecastCoefficient_name(ctx, field)
+	case "value":
+		return ec.fieldContext_ForecastCoefficient_value(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ForecastCoefficient", field.Name)
+}
+
+func (ec *executionContext) childFields_ForecastDay(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "day":
+		return ec.fieldContext_ForecastDay_day(ctx, field)
+	case "revenueMinor":
+		return ec.fieldContext_ForecastDay_revenueMinor(ctx, field)
+	case "impressions":
+		return ec.fieldContext_ForecastDay_impressions(ctx, field)
+	case "clicks":
+		return ec.fieldContext_ForecastDay_clicks(ctx, field)
+	case "conversions":
+		return ec.fieldContext_ForecastDay_conversions(ctx, field)
+	case "tips":
+		return ec.fieldContext_ForecastDay_tips(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ForecastDay", field.Name)
+}
+
 func (ec *executionContext) childFields_ForgetUserPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "userId":
@@ -3498,6 +4181,20 @@ func (ec *executionContext) childFields_InfluencerConnection(ctx context.Context
 		return ec.fieldContext_InfluencerConnection_totalCount(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type InfluencerConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_InfluencerEarnings(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "influencer":
+		return ec.fieldContext_InfluencerEarnings_influencer(ctx, field)
+	case "from":
+		return ec.fieldContext_InfluencerEarnings_from(ctx, field)
+	case "to":
+		return ec.fieldContext_InfluencerEarnings_to(ctx, field)
+	case "byCurrency":
+		return ec.fieldContext_InfluencerEarnings_byCurrency(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type InfluencerEarnings", field.Name)
 }
 
 func (ec *executionContext) childFields_InfluencerEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3626,8 +4323,6 @@ func (ec *executionContext) childFields_Payout(ctx context.Context, field graphq
 		return ec.fieldContext_Payout_influencerID(ctx, field)
 	case "runID":
 		return ec.fieldContext_Payout_runID(ctx, field)
-	case "runKey":
-		return ec.fieldContext_Payout_runKey(ctx, field)
 	case "amountMinor":
 		return ec.fieldContext_Payout_amountMinor(ctx, field)
 	case "currency":
@@ -3654,8 +4349,6 @@ func (ec *executionContext) childFields_PayoutRun(ctx context.Context, field gra
 		return ec.fieldContext_PayoutRun_id(ctx, field)
 	case "createdAt":
 		return ec.fieldContext_PayoutRun_createdAt(ctx, field)
-	case "idempotencyKey":
-		return ec.fieldContext_PayoutRun_idempotencyKey(ctx, field)
 	case "currency":
 		return ec.fieldContext_PayoutRun_currency(ctx, field)
 	case "minimumMinor":
@@ -3784,6 +4477,8 @@ func (ec *executionContext) childFields_RecommendationConnection(ctx context.Con
 		return ec.fieldContext_RecommendationConnection_fallback(ctx, field)
 	case "fallbackReason":
 		return ec.fieldContext_RecommendationConnection_fallbackReason(ctx, field)
+	case "experiment":
+		return ec.fieldContext_RecommendationConnection_experiment(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RecommendationConnection", field.Name)
 }
@@ -3838,6 +4533,32 @@ func (ec *executionContext) childFields_RejectedItem(ctx context.Context, field 
 	return nil, fmt.Errorf("no field named %q was found under type RejectedItem", field.Name)
 }
 
+func (ec *executionContext) childFields_RevenueForecast(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "influencer":
+		return ec.fieldContext_RevenueForecast_influencer(ctx, field)
+	case "currency":
+		return ec.fieldContext_RevenueForecast_currency(ctx, field)
+	case "days":
+		return ec.fieldContext_RevenueForecast_days(ctx, field)
+	case "forecast":
+		return ec.fieldContext_RevenueForecast_forecast(ctx, field)
+	case "totalMinor":
+		return ec.fieldContext_RevenueForecast_totalMinor(ctx, field)
+	case "intercept":
+		return ec.fieldContext_RevenueForecast_intercept(ctx, field)
+	case "coefficients":
+		return ec.fieldContext_RevenueForecast_coefficients(ctx, field)
+	case "rmse":
+		return ec.fieldContext_RevenueForecast_rmse(ctx, field)
+	case "r2":
+		return ec.fieldContext_RevenueForecast_r2(ctx, field)
+	case "historyDays":
+		return ec.fieldContext_RevenueForecast_historyDays(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RevenueForecast", field.Name)
+}
+
 func (ec *executionContext) childFields_TagWeight(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "tag":
@@ -3846,6 +4567,30 @@ func (ec *executionContext) childFields_TagWeight(ctx context.Context, field gra
 		return ec.fieldContext_TagWeight_weight(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type TagWeight", field.Name)
+}
+
+func (ec *executionContext) childFields_Tip(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Tip_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Tip_createdAt(ctx, field)
+	case "userID":
+		return ec.fieldContext_Tip_userID(ctx, field)
+	case "influencerID":
+		return ec.fieldContext_Tip_influencerID(ctx, field)
+	case "amountMinor":
+		return ec.fieldContext_Tip_amountMinor(ctx, field)
+	case "feeMinor":
+		return ec.fieldContext_Tip_feeMinor(ctx, field)
+	case "currency":
+		return ec.fieldContext_Tip_currency(ctx, field)
+	case "message":
+		return ec.fieldContext_Tip_message(ctx, field)
+	case "transactionID":
+		return ec.fieldContext_Tip_transactionID(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Tip", field.Name)
 }
 
 func (ec *executionContext) childFields_TrainReport(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4278,6 +5023,20 @@ func (ec *executionContext) field_Influencer_follows_args(ctx context.Context, r
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_createAd_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (CreateAdInput, error) {
+			return ec.unmarshalNCreateAdInput2githubᚗcomᚋlimelightᚑhqᚋlimelightᚋgraphᚐCreateAdInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_createApiKey_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4305,6 +5064,20 @@ func (ec *executionContext) field_Mutation_createApiKey_args(ctx context.Context
 		return nil, err
 	}
 	args["label"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_createCampaign_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (CreateCampaignInput, error) {
+			return ec.unmarshalNCreateCampaignInput2githubᚗcomᚋlimelightᚑhqᚋlimelightᚋgraphᚐCreateCampaignInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
 	return args, nil
 }
 
@@ -4350,6 +5123,48 @@ func (ec *executionContext) field_Mutation_createInfluencer_args(ctx context.Con
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (ent.CreateInfluencerInput, error) {
 			return ec.unmarshalNCreateInfluencerInput2githubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚐCreateInfluencerInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_createPartner_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (CreatePartnerInput, error) {
+			return ec.unmarshalNCreatePartnerInput2githubᚗcomᚋlimelightᚑhqᚋlimelightᚋgraphᚐCreatePartnerInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_createProductLink_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (CreateProductLinkInput, error) {
+			return ec.unmarshalNCreateProductLinkInput2githubᚗcomᚋlimelightᚑhqᚋlimelightᚋgraphᚐCreateProductLinkInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_createProduct_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (CreateProductInput, error) {
+			return ec.unmarshalNCreateProductInput2githubᚗcomᚋlimelightᚑhqᚋlimelightᚋgraphᚐCreateProductInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -4408,6 +5223,158 @@ func (ec *executionContext) field_Mutation_forgetUser_args(ctx context.Context, 
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_markPayoutFailed_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (pulid.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋschemaᚋpulidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "reason",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reason"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_markPayoutPaid_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (pulid.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋschemaᚋpulidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "externalRef",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["externalRef"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_recordAdEvent_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "token",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["token"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "kind",
+		func(ctx context.Context, v any) (adevent.Kind, error) {
+			return ec.unmarshalNAdEventKind2githubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋadeventᚐKind(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["kind"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "revenueMinor",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["revenueMinor"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "idempotencyKey",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["idempotencyKey"] = arg3
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_recordConversion_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "linkCode",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["linkCode"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "orderRef",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderRef"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "amountMinor",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNInt2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["amountMinor"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "currency",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["currency"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "occurredAt",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["occurredAt"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "idempotencyKey",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["idempotencyKey"] = arg5
+	arg6, err := graphql.ProcessArgField(ctx, rawArgs, "clickId",
+		func(ctx context.Context, v any) (*pulid.ID, error) {
+			return ec.unmarshalOID2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋschemaᚋpulidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["clickId"] = arg6
+	arg7, err := graphql.ProcessArgField(ctx, rawArgs, "userId",
+		func(ctx context.Context, v any) (*pulid.ID, error) {
+			return ec.unmarshalOID2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋschemaᚋpulidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["userId"] = arg7
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_recordInteractions_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4422,6 +5389,36 @@ func (ec *executionContext) field_Mutation_recordInteractions_args(ctx context.C
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_reverseConversion_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (pulid.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋschemaᚋpulidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "reason",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reason"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "idempotencyKey",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["idempotencyKey"] = arg2
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_revokeApiKey_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4433,6 +5430,120 @@ func (ec *executionContext) field_Mutation_revokeApiKey_args(ctx context.Context
 		return nil, err
 	}
 	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_runPayouts_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "currency",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["currency"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "minimumMinor",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNInt2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["minimumMinor"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "idempotencyKey",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["idempotencyKey"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_sendTip_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "userId",
+		func(ctx context.Context, v any) (pulid.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋschemaᚋpulidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["userId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "influencerId",
+		func(ctx context.Context, v any) (pulid.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋschemaᚋpulidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["influencerId"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "amountMinor",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNInt2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["amountMinor"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "currency",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["currency"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "message",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["message"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "idempotencyKey",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["idempotencyKey"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_serveAds_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "userId",
+		func(ctx context.Context, v any) (pulid.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋschemaᚋpulidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["userId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "slots",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNInt2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["slots"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "contentIds",
+		func(ctx context.Context, v any) ([]pulid.ID, error) {
+			return ec.unmarshalOID2ᚕgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋschemaᚋpulidᚐIDᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["contentIds"] = arg2
 	return args, nil
 }
 
@@ -4686,6 +5797,36 @@ func (ec *executionContext) field_Query_influencerAudience_args(ctx context.Cont
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_influencerEarnings_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "influencerId",
+		func(ctx context.Context, v any) (pulid.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋschemaᚋpulidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["influencerId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "from",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["from"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "to",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["to"] = arg2
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_influencerStats_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4871,6 +6012,36 @@ func (ec *executionContext) field_Query_recommendedInfluencers_args(ctx context.
 		return nil, err
 	}
 	args["first"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_revenueForecast_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "influencerId",
+		func(ctx context.Context, v any) (pulid.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋschemaᚋpulidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["influencerId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "days",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNInt2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["days"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "currency",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["currency"] = arg2
 	return args, nil
 }
 
@@ -5546,6 +6717,121 @@ func (ec *executionContext) fieldContext_Ad_campaign(_ context.Context, field gr
 	return fc, nil
 }
 
+func (ec *executionContext) _AdEventResult_id(ctx context.Context, field graphql.CollectedField, obj *AdEventResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AdEventResult_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AdEventResult_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AdEventResult", field, false, false, "ID")
+}
+
+func (ec *executionContext) _AdEventResult_kind(ctx context.Context, field graphql.CollectedField, obj *AdEventResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AdEventResult_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v adevent.Kind) graphql.Marshaler {
+			return ec.marshalNAdEventKind2githubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋadeventᚐKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AdEventResult_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AdEventResult", field, false, false, "AdEventKind")
+}
+
+func (ec *executionContext) _AdEventResult_costMinor(ctx context.Context, field graphql.CollectedField, obj *AdEventResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AdEventResult_costMinor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CostMinor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AdEventResult_costMinor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AdEventResult", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AdEventResult_revenueMinor(ctx context.Context, field graphql.CollectedField, obj *AdEventResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AdEventResult_revenueMinor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RevenueMinor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AdEventResult_revenueMinor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AdEventResult", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AdEventResult_duplicate(ctx context.Context, field graphql.CollectedField, obj *AdEventResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AdEventResult_duplicate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Duplicate, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AdEventResult_duplicate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AdEventResult", field, false, false, "Boolean")
+}
+
 func (ec *executionContext) _AdMetrics_impressions(ctx context.Context, field graphql.CollectedField, obj *AdMetrics) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -5797,6 +7083,277 @@ func (ec *executionContext) _AdMetrics_roas(ctx context.Context, field graphql.C
 }
 func (ec *executionContext) fieldContext_AdMetrics_roas(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AdMetrics", field, false, false, "Float")
+}
+
+func (ec *executionContext) _AdPlacement_impressionId(ctx context.Context, field graphql.CollectedField, obj *AdPlacement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AdPlacement_impressionId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ImpressionID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AdPlacement_impressionId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AdPlacement", field, false, false, "ID")
+}
+
+func (ec *executionContext) _AdPlacement_slot(ctx context.Context, field graphql.CollectedField, obj *AdPlacement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AdPlacement_slot(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Slot, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AdPlacement_slot(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AdPlacement", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AdPlacement_ad(ctx context.Context, field graphql.CollectedField, obj *AdPlacement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AdPlacement_ad(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Ad, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Ad) graphql.Marshaler {
+			return ec.marshalNAd2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚐAd(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AdPlacement_ad(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AdPlacement",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Ad(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AdPlacement_campaign(ctx context.Context, field graphql.CollectedField, obj *AdPlacement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AdPlacement_campaign(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Campaign, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Campaign) graphql.Marshaler {
+			return ec.marshalNCampaign2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚐCampaign(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AdPlacement_campaign(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AdPlacement",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Campaign(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AdPlacement_token(ctx context.Context, field graphql.CollectedField, obj *AdPlacement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AdPlacement_token(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Token, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AdPlacement_token(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AdPlacement", field, false, false, "String")
+}
+
+func (ec *executionContext) _AdPlacement_clickUrl(ctx context.Context, field graphql.CollectedField, obj *AdPlacement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AdPlacement_clickUrl(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ClickURL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AdPlacement_clickUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AdPlacement", field, false, false, "String")
+}
+
+func (ec *executionContext) _AdPlacement_contentId(ctx context.Context, field graphql.CollectedField, obj *AdPlacement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AdPlacement_contentId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ContentID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *pulid.ID) graphql.Marshaler {
+			return ec.marshalOID2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AdPlacement_contentId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AdPlacement", field, false, false, "ID")
+}
+
+func (ec *executionContext) _AdPlacement_predictedCtr(ctx context.Context, field graphql.CollectedField, obj *AdPlacement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AdPlacement_predictedCtr(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PredictedCtr, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AdPlacement_predictedCtr(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AdPlacement", field, false, false, "Float")
+}
+
+func (ec *executionContext) _AdPlacement_predictedCvr(ctx context.Context, field graphql.CollectedField, obj *AdPlacement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AdPlacement_predictedCvr(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PredictedCvr, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AdPlacement_predictedCvr(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AdPlacement", field, false, false, "Float")
+}
+
+func (ec *executionContext) _AdPlacement_expectedValue(ctx context.Context, field graphql.CollectedField, obj *AdPlacement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AdPlacement_expectedValue(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExpectedValue, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AdPlacement_expectedValue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AdPlacement", field, false, false, "Float")
+}
+
+func (ec *executionContext) _AdPlacement_costMinor(ctx context.Context, field graphql.CollectedField, obj *AdPlacement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AdPlacement_costMinor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CostMinor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AdPlacement_costMinor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AdPlacement", field, false, false, "Int")
 }
 
 func (ec *executionContext) _Audience_influencer(ctx context.Context, field graphql.CollectedField, obj *Audience) (ret graphql.Marshaler) {
@@ -7806,6 +9363,213 @@ func (ec *executionContext) fieldContext_DayCount_count(_ context.Context, field
 	return graphql.NewScalarFieldContext("DayCount", field, false, false, "Int")
 }
 
+func (ec *executionContext) _Earnings_currency(ctx context.Context, field graphql.CollectedField, obj *Earnings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Earnings_currency(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Currency, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Earnings_currency(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Earnings", field, false, false, "String")
+}
+
+func (ec *executionContext) _Earnings_adsMinor(ctx context.Context, field graphql.CollectedField, obj *Earnings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Earnings_adsMinor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AdsMinor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Earnings_adsMinor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Earnings", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Earnings_commissionsMinor(ctx context.Context, field graphql.CollectedField, obj *Earnings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Earnings_commissionsMinor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CommissionsMinor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Earnings_commissionsMinor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Earnings", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Earnings_tipsMinor(ctx context.Context, field graphql.CollectedField, obj *Earnings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Earnings_tipsMinor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TipsMinor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Earnings_tipsMinor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Earnings", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Earnings_totalMinor(ctx context.Context, field graphql.CollectedField, obj *Earnings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Earnings_totalMinor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalMinor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Earnings_totalMinor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Earnings", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Earnings_paidOutMinor(ctx context.Context, field graphql.CollectedField, obj *Earnings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Earnings_paidOutMinor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PaidOutMinor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Earnings_paidOutMinor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Earnings", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Earnings_pendingMinor(ctx context.Context, field graphql.CollectedField, obj *Earnings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Earnings_pendingMinor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PendingMinor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Earnings_pendingMinor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Earnings", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Earnings_availableMinor(ctx context.Context, field graphql.CollectedField, obj *Earnings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Earnings_availableMinor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AvailableMinor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Earnings_availableMinor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Earnings", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Earnings_inPayoutMinor(ctx context.Context, field graphql.CollectedField, obj *Earnings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Earnings_inPayoutMinor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.InPayoutMinor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Earnings_inPayoutMinor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Earnings", field, false, false, "Int")
+}
+
 func (ec *executionContext) _Experiment_id(ctx context.Context, field graphql.CollectedField, obj *ent.Experiment) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8407,6 +10171,190 @@ func (ec *executionContext) fieldContext_FollowEdge_cursor(_ context.Context, fi
 	return graphql.NewScalarFieldContext("FollowEdge", field, false, false, "Cursor")
 }
 
+func (ec *executionContext) _ForecastCoefficient_name(ctx context.Context, field graphql.CollectedField, obj *ForecastCoefficient) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ForecastCoefficient_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ForecastCoefficient_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ForecastCoefficient", field, false, false, "String")
+}
+
+func (ec *executionContext) _ForecastCoefficient_value(ctx context.Context, field graphql.CollectedField, obj *ForecastCoefficient) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ForecastCoefficient_value(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Value, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ForecastCoefficient_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ForecastCoefficient", field, false, false, "Float")
+}
+
+func (ec *executionContext) _ForecastDay_day(ctx context.Context, field graphql.CollectedField, obj *ForecastDay) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ForecastDay_day(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Day, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ForecastDay_day(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ForecastDay", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ForecastDay_revenueMinor(ctx context.Context, field graphql.CollectedField, obj *ForecastDay) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ForecastDay_revenueMinor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RevenueMinor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ForecastDay_revenueMinor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ForecastDay", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ForecastDay_impressions(ctx context.Context, field graphql.CollectedField, obj *ForecastDay) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ForecastDay_impressions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Impressions, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ForecastDay_impressions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ForecastDay", field, false, false, "Float")
+}
+
+func (ec *executionContext) _ForecastDay_clicks(ctx context.Context, field graphql.CollectedField, obj *ForecastDay) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ForecastDay_clicks(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Clicks, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ForecastDay_clicks(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ForecastDay", field, false, false, "Float")
+}
+
+func (ec *executionContext) _ForecastDay_conversions(ctx context.Context, field graphql.CollectedField, obj *ForecastDay) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ForecastDay_conversions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Conversions, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ForecastDay_conversions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ForecastDay", field, false, false, "Float")
+}
+
+func (ec *executionContext) _ForecastDay_tips(ctx context.Context, field graphql.CollectedField, obj *ForecastDay) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ForecastDay_tips(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Tips, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ForecastDay_tips(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ForecastDay", field, false, false, "Float")
+}
+
 func (ec *executionContext) _ForgetUserPayload_userId(ctx context.Context, field graphql.CollectedField, obj *ForgetUserPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8900,6 +10848,116 @@ func (ec *executionContext) _InfluencerConnection_totalCount(ctx context.Context
 }
 func (ec *executionContext) fieldContext_InfluencerConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("InfluencerConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _InfluencerEarnings_influencer(ctx context.Context, field graphql.CollectedField, obj *InfluencerEarnings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InfluencerEarnings_influencer(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Influencer, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Influencer) graphql.Marshaler {
+			return ec.marshalNInfluencer2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚐInfluencer(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InfluencerEarnings_influencer(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InfluencerEarnings",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Influencer(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InfluencerEarnings_from(ctx context.Context, field graphql.CollectedField, obj *InfluencerEarnings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InfluencerEarnings_from(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.From, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InfluencerEarnings_from(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InfluencerEarnings", field, false, false, "Time")
+}
+
+func (ec *executionContext) _InfluencerEarnings_to(ctx context.Context, field graphql.CollectedField, obj *InfluencerEarnings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InfluencerEarnings_to(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.To, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InfluencerEarnings_to(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InfluencerEarnings", field, false, false, "Time")
+}
+
+func (ec *executionContext) _InfluencerEarnings_byCurrency(ctx context.Context, field graphql.CollectedField, obj *InfluencerEarnings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InfluencerEarnings_byCurrency(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ByCurrency, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*Earnings) graphql.Marshaler {
+			return ec.marshalNEarnings2ᚕᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋgraphᚐEarningsᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InfluencerEarnings_byCurrency(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InfluencerEarnings",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Earnings(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _InfluencerEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.InfluencerEdge) (ret graphql.Marshaler) {
@@ -10366,6 +12424,842 @@ func (ec *executionContext) fieldContext_Mutation_trainRanker(ctx context.Contex
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_sendTip(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_sendTip(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SendTip(ctx, fc.Args["userId"].(pulid.ID), fc.Args["influencerId"].(pulid.ID), fc.Args["amountMinor"].(int), fc.Args["currency"].(string), fc.Args["message"].(*string), fc.Args["idempotencyKey"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNAPIKeyRole2ᚕgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋapikeyᚐRoleᚄ(ctx, []any{"APP"})
+				if err != nil {
+					var zeroVal *ent.Tip
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *ent.Tip
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, roles, nil)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Tip) graphql.Marshaler {
+			return ec.marshalNTip2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚐTip(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_sendTip(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Tip(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_sendTip_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_createPartner(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createPartner(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreatePartner(ctx, fc.Args["input"].(CreatePartnerInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNAPIKeyRole2ᚕgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋapikeyᚐRoleᚄ(ctx, []any{"ADMIN"})
+				if err != nil {
+					var zeroVal *ent.Partner
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *ent.Partner
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, roles, nil)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Partner) graphql.Marshaler {
+			return ec.marshalNPartner2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚐPartner(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createPartner(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Partner(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createPartner_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_createProduct(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createProduct(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateProduct(ctx, fc.Args["input"].(CreateProductInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNAPIKeyRole2ᚕgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋapikeyᚐRoleᚄ(ctx, []any{"PARTNER"})
+				if err != nil {
+					var zeroVal *ent.Product
+					return zeroVal, err
+				}
+				owner, err := ec.unmarshalOString2ᚖstring(ctx, "input.partnerId")
+				if err != nil {
+					var zeroVal *ent.Product
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *ent.Product
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, roles, owner)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Product) graphql.Marshaler {
+			return ec.marshalNProduct2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚐProduct(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createProduct(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Product(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createProduct_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_createCampaign(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createCampaign(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateCampaign(ctx, fc.Args["input"].(CreateCampaignInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNAPIKeyRole2ᚕgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋapikeyᚐRoleᚄ(ctx, []any{"PARTNER"})
+				if err != nil {
+					var zeroVal *ent.Campaign
+					return zeroVal, err
+				}
+				owner, err := ec.unmarshalOString2ᚖstring(ctx, "input.partnerId")
+				if err != nil {
+					var zeroVal *ent.Campaign
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *ent.Campaign
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, roles, owner)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Campaign) graphql.Marshaler {
+			return ec.marshalNCampaign2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚐCampaign(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createCampaign(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Campaign(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createCampaign_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_createAd(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createAd(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateAd(ctx, fc.Args["input"].(CreateAdInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNAPIKeyRole2ᚕgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋapikeyᚐRoleᚄ(ctx, []any{"PARTNER"})
+				if err != nil {
+					var zeroVal *ent.Ad
+					return zeroVal, err
+				}
+				owner, err := ec.unmarshalOString2ᚖstring(ctx, "input.campaignId")
+				if err != nil {
+					var zeroVal *ent.Ad
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *ent.Ad
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, roles, owner)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Ad) graphql.Marshaler {
+			return ec.marshalNAd2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚐAd(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createAd(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Ad(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createAd_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_createProductLink(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createProductLink(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateProductLink(ctx, fc.Args["input"].(CreateProductLinkInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNAPIKeyRole2ᚕgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋapikeyᚐRoleᚄ(ctx, []any{"PARTNER"})
+				if err != nil {
+					var zeroVal *ent.ProductLink
+					return zeroVal, err
+				}
+				owner, err := ec.unmarshalOString2ᚖstring(ctx, "input.productId")
+				if err != nil {
+					var zeroVal *ent.ProductLink
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *ent.ProductLink
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, roles, owner)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.ProductLink) graphql.Marshaler {
+			return ec.marshalNProductLink2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚐProductLink(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createProductLink(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProductLink(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createProductLink_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_serveAds(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_serveAds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ServeAds(ctx, fc.Args["userId"].(pulid.ID), fc.Args["slots"].(int), fc.Args["contentIds"].([]pulid.ID))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNAPIKeyRole2ᚕgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋapikeyᚐRoleᚄ(ctx, []any{"APP"})
+				if err != nil {
+					var zeroVal []*AdPlacement
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal []*AdPlacement
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, roles, nil)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*AdPlacement) graphql.Marshaler {
+			return ec.marshalNAdPlacement2ᚕᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋgraphᚐAdPlacementᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_serveAds(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AdPlacement(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_serveAds_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_recordAdEvent(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_recordAdEvent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RecordAdEvent(ctx, fc.Args["token"].(string), fc.Args["kind"].(adevent.Kind), fc.Args["revenueMinor"].(*int), fc.Args["idempotencyKey"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNAPIKeyRole2ᚕgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋapikeyᚐRoleᚄ(ctx, []any{"APP", "PARTNER"})
+				if err != nil {
+					var zeroVal *AdEventResult
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *AdEventResult
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, roles, nil)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *AdEventResult) graphql.Marshaler {
+			return ec.marshalNAdEventResult2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋgraphᚐAdEventResult(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_recordAdEvent(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AdEventResult(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_recordAdEvent_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_recordConversion(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_recordConversion(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RecordConversion(ctx, fc.Args["linkCode"].(string), fc.Args["orderRef"].(string), fc.Args["amountMinor"].(int), fc.Args["currency"].(string), fc.Args["occurredAt"].(*time.Time), fc.Args["idempotencyKey"].(string), fc.Args["clickId"].(*pulid.ID), fc.Args["userId"].(*pulid.ID))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNAPIKeyRole2ᚕgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋapikeyᚐRoleᚄ(ctx, []any{"PARTNER"})
+				if err != nil {
+					var zeroVal *ent.Conversion
+					return zeroVal, err
+				}
+				owner, err := ec.unmarshalOString2ᚖstring(ctx, "linkCode")
+				if err != nil {
+					var zeroVal *ent.Conversion
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *ent.Conversion
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, roles, owner)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Conversion) graphql.Marshaler {
+			return ec.marshalNConversion2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚐConversion(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_recordConversion(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Conversion(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_recordConversion_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_reverseConversion(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_reverseConversion(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ReverseConversion(ctx, fc.Args["id"].(pulid.ID), fc.Args["reason"].(*string), fc.Args["idempotencyKey"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNAPIKeyRole2ᚕgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋapikeyᚐRoleᚄ(ctx, []any{"PARTNER"})
+				if err != nil {
+					var zeroVal *ent.Conversion
+					return zeroVal, err
+				}
+				owner, err := ec.unmarshalOString2ᚖstring(ctx, "id")
+				if err != nil {
+					var zeroVal *ent.Conversion
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *ent.Conversion
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, roles, owner)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Conversion) graphql.Marshaler {
+			return ec.marshalNConversion2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚐConversion(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_reverseConversion(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Conversion(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_reverseConversion_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_runPayouts(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_runPayouts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RunPayouts(ctx, fc.Args["currency"].(string), fc.Args["minimumMinor"].(int), fc.Args["idempotencyKey"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNAPIKeyRole2ᚕgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋapikeyᚐRoleᚄ(ctx, []any{"ADMIN"})
+				if err != nil {
+					var zeroVal *ent.PayoutRun
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *ent.PayoutRun
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, roles, nil)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.PayoutRun) graphql.Marshaler {
+			return ec.marshalNPayoutRun2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚐPayoutRun(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_runPayouts(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PayoutRun(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_runPayouts_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_markPayoutPaid(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_markPayoutPaid(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().MarkPayoutPaid(ctx, fc.Args["id"].(pulid.ID), fc.Args["externalRef"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNAPIKeyRole2ᚕgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋapikeyᚐRoleᚄ(ctx, []any{"ADMIN"})
+				if err != nil {
+					var zeroVal *ent.Payout
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *ent.Payout
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, roles, nil)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Payout) graphql.Marshaler {
+			return ec.marshalNPayout2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚐPayout(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_markPayoutPaid(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Payout(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_markPayoutPaid_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_markPayoutFailed(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_markPayoutFailed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().MarkPayoutFailed(ctx, fc.Args["id"].(pulid.ID), fc.Args["reason"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNAPIKeyRole2ᚕgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋapikeyᚐRoleᚄ(ctx, []any{"ADMIN"})
+				if err != nil {
+					var zeroVal *ent.Payout
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *ent.Payout
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, roles, nil)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Payout) graphql.Marshaler {
+			return ec.marshalNPayout2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚐPayout(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_markPayoutFailed(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Payout(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_markPayoutFailed_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *entgql.PageInfo[pulid.ID]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -10706,29 +13600,6 @@ func (ec *executionContext) fieldContext_Payout_runID(_ context.Context, field g
 	return graphql.NewScalarFieldContext("Payout", field, false, false, "ID")
 }
 
-func (ec *executionContext) _Payout_runKey(ctx context.Context, field graphql.CollectedField, obj *ent.Payout) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Payout_runKey(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.RunKey, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Payout_runKey(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Payout", field, false, false, "String")
-}
-
 func (ec *executionContext) _Payout_amountMinor(ctx context.Context, field graphql.CollectedField, obj *ent.Payout) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -10966,29 +13837,6 @@ func (ec *executionContext) _PayoutRun_createdAt(ctx context.Context, field grap
 }
 func (ec *executionContext) fieldContext_PayoutRun_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PayoutRun", field, false, false, "Time")
-}
-
-func (ec *executionContext) _PayoutRun_idempotencyKey(ctx context.Context, field graphql.CollectedField, obj *ent.PayoutRun) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_PayoutRun_idempotencyKey(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.IdempotencyKey, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_PayoutRun_idempotencyKey(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PayoutRun", field, false, false, "String")
 }
 
 func (ec *executionContext) _PayoutRun_currency(ctx context.Context, field graphql.CollectedField, obj *ent.PayoutRun) (ret graphql.Marshaler) {
@@ -12200,6 +15048,140 @@ func (ec *executionContext) fieldContext_Query_rankers(_ context.Context, field 
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_influencerEarnings(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_influencerEarnings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().InfluencerEarnings(ctx, fc.Args["influencerId"].(pulid.ID), fc.Args["from"].(*time.Time), fc.Args["to"].(*time.Time))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNAPIKeyRole2ᚕgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋapikeyᚐRoleᚄ(ctx, []any{"INFLUENCER"})
+				if err != nil {
+					var zeroVal *InfluencerEarnings
+					return zeroVal, err
+				}
+				owner, err := ec.unmarshalOString2ᚖstring(ctx, "influencerId")
+				if err != nil {
+					var zeroVal *InfluencerEarnings
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *InfluencerEarnings
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, roles, owner)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *InfluencerEarnings) graphql.Marshaler {
+			return ec.marshalNInfluencerEarnings2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋgraphᚐInfluencerEarnings(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_influencerEarnings(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InfluencerEarnings(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_influencerEarnings_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_revenueForecast(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_revenueForecast(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().RevenueForecast(ctx, fc.Args["influencerId"].(pulid.ID), fc.Args["days"].(int), fc.Args["currency"].(*string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNAPIKeyRole2ᚕgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋapikeyᚐRoleᚄ(ctx, []any{"INFLUENCER"})
+				if err != nil {
+					var zeroVal *RevenueForecast
+					return zeroVal, err
+				}
+				owner, err := ec.unmarshalOString2ᚖstring(ctx, "influencerId")
+				if err != nil {
+					var zeroVal *RevenueForecast
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *RevenueForecast
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, roles, owner)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *RevenueForecast) graphql.Marshaler {
+			return ec.marshalNRevenueForecast2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋgraphᚐRevenueForecast(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_revenueForecast(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RevenueForecast(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_revenueForecast_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_userProfile(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -13016,6 +15998,38 @@ func (ec *executionContext) fieldContext_RecommendationConnection_fallbackReason
 	return graphql.NewScalarFieldContext("RecommendationConnection", field, false, false, "String")
 }
 
+func (ec *executionContext) _RecommendationConnection_experiment(ctx context.Context, field graphql.CollectedField, obj *RecommendationConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RecommendationConnection_experiment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Experiment, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Experiment) graphql.Marshaler {
+			return ec.marshalOExperiment2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚐExperiment(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RecommendationConnection_experiment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RecommendationConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Experiment(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _RecommendationEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *RecommendationEdge) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -13322,6 +16336,263 @@ func (ec *executionContext) _RejectedItem_message(ctx context.Context, field gra
 }
 func (ec *executionContext) fieldContext_RejectedItem_message(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RejectedItem", field, false, false, "String")
+}
+
+func (ec *executionContext) _RevenueForecast_influencer(ctx context.Context, field graphql.CollectedField, obj *RevenueForecast) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RevenueForecast_influencer(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Influencer, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Influencer) graphql.Marshaler {
+			return ec.marshalNInfluencer2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚐInfluencer(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RevenueForecast_influencer(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RevenueForecast",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Influencer(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RevenueForecast_currency(ctx context.Context, field graphql.CollectedField, obj *RevenueForecast) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RevenueForecast_currency(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Currency, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RevenueForecast_currency(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RevenueForecast", field, false, false, "String")
+}
+
+func (ec *executionContext) _RevenueForecast_days(ctx context.Context, field graphql.CollectedField, obj *RevenueForecast) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RevenueForecast_days(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Days, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RevenueForecast_days(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RevenueForecast", field, false, false, "Int")
+}
+
+func (ec *executionContext) _RevenueForecast_forecast(ctx context.Context, field graphql.CollectedField, obj *RevenueForecast) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RevenueForecast_forecast(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Forecast, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ForecastDay) graphql.Marshaler {
+			return ec.marshalNForecastDay2ᚕᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋgraphᚐForecastDayᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RevenueForecast_forecast(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RevenueForecast",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ForecastDay(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RevenueForecast_totalMinor(ctx context.Context, field graphql.CollectedField, obj *RevenueForecast) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RevenueForecast_totalMinor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalMinor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RevenueForecast_totalMinor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RevenueForecast", field, false, false, "Int")
+}
+
+func (ec *executionContext) _RevenueForecast_intercept(ctx context.Context, field graphql.CollectedField, obj *RevenueForecast) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RevenueForecast_intercept(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Intercept, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RevenueForecast_intercept(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RevenueForecast", field, false, false, "Float")
+}
+
+func (ec *executionContext) _RevenueForecast_coefficients(ctx context.Context, field graphql.CollectedField, obj *RevenueForecast) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RevenueForecast_coefficients(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Coefficients, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ForecastCoefficient) graphql.Marshaler {
+			return ec.marshalNForecastCoefficient2ᚕᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋgraphᚐForecastCoefficientᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RevenueForecast_coefficients(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RevenueForecast",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ForecastCoefficient(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RevenueForecast_rmse(ctx context.Context, field graphql.CollectedField, obj *RevenueForecast) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RevenueForecast_rmse(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Rmse, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RevenueForecast_rmse(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RevenueForecast", field, false, false, "Float")
+}
+
+func (ec *executionContext) _RevenueForecast_r2(ctx context.Context, field graphql.CollectedField, obj *RevenueForecast) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RevenueForecast_r2(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.R2, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RevenueForecast_r2(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RevenueForecast", field, false, false, "Float")
+}
+
+func (ec *executionContext) _RevenueForecast_historyDays(ctx context.Context, field graphql.CollectedField, obj *RevenueForecast) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RevenueForecast_historyDays(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.HistoryDays, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RevenueForecast_historyDays(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RevenueForecast", field, false, false, "Int")
 }
 
 func (ec *executionContext) _SponsoredContent_id(ctx context.Context, field graphql.CollectedField, obj *SponsoredContent) (ret graphql.Marshaler) {
@@ -13652,29 +16923,6 @@ func (ec *executionContext) _Tip_message(ctx context.Context, field graphql.Coll
 	)
 }
 func (ec *executionContext) fieldContext_Tip_message(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Tip", field, false, false, "String")
-}
-
-func (ec *executionContext) _Tip_idempotencyKey(ctx context.Context, field graphql.CollectedField, obj *ent.Tip) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Tip_idempotencyKey(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.IdempotencyKey, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Tip_idempotencyKey(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Tip", field, false, false, "String")
 }
 
@@ -20501,6 +23749,188 @@ func UnmarshalConversionWhereInput(ctx context.Context, raw any) (ent.Conversion
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputCreateAdInput(ctx context.Context, obj any) (CreateAdInput, error) {
+	var it CreateAdInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"campaignId", "title", "body", "targetUrl"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "campaignId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("campaignId"))
+			data, err := ec.unmarshalNID2githubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CampaignID = data
+		case "title":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("title"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Title = data
+		case "body":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("body"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Body = data
+		case "targetUrl":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("targetUrl"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TargetURL = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCreateAdInput unmarshals raw into the CreateAdInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCreateAdInput(ctx context.Context, raw any) (CreateAdInput, error) {
+	var out CreateAdInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateAdInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputCreateCampaignInput(ctx context.Context, obj any) (CreateCampaignInput, error) {
+	var it CreateCampaignInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"partnerId", "name", "currency", "budgetMinor", "pricing", "bidMinor", "startsAt", "endsAt", "targetTags", "targetCategories", "targetInfluencers", "frequencyCap"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "partnerId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("partnerId"))
+			data, err := ec.unmarshalNID2githubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PartnerID = data
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "currency":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("currency"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Currency = data
+		case "budgetMinor":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("budgetMinor"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BudgetMinor = data
+		case "pricing":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("pricing"))
+			data, err := ec.unmarshalNCampaignPricing2githubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋcampaignᚐPricing(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Pricing = data
+		case "bidMinor":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("bidMinor"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BidMinor = data
+		case "startsAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startsAt"))
+			data, err := ec.unmarshalNTime2timeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StartsAt = data
+		case "endsAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endsAt"))
+			data, err := ec.unmarshalNTime2timeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EndsAt = data
+		case "targetTags":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("targetTags"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TargetTags = data
+		case "targetCategories":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("targetCategories"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TargetCategories = data
+		case "targetInfluencers":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("targetInfluencers"))
+			data, err := ec.unmarshalOID2ᚕgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋschemaᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TargetInfluencers = data
+		case "frequencyCap":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("frequencyCap"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FrequencyCap = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCreateCampaignInput unmarshals raw into the CreateCampaignInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCreateCampaignInput(ctx context.Context, raw any) (CreateCampaignInput, error) {
+	var out CreateCampaignInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateCampaignInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputCreateContentInput(ctx context.Context, obj any) (ent.CreateContentInput, error) {
 	var it ent.CreateContentInput
 	if obj == nil {
@@ -20673,6 +24103,202 @@ func (ec *executionContext) unmarshalInputCreateInfluencerInput(ctx context.Cont
 func UnmarshalCreateInfluencerInput(ctx context.Context, raw any) (ent.CreateInfluencerInput, error) {
 	var out ent.CreateInfluencerInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateInfluencerInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputCreatePartnerInput(ctx context.Context, obj any) (CreatePartnerInput, error) {
+	var it CreatePartnerInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"name", "currency"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "currency":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("currency"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Currency = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCreatePartnerInput unmarshals raw into the CreatePartnerInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCreatePartnerInput(ctx context.Context, raw any) (CreatePartnerInput, error) {
+	var out CreatePartnerInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreatePartnerInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputCreateProductInput(ctx context.Context, obj any) (CreateProductInput, error) {
+	var it CreateProductInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"partnerId", "name", "priceMinor", "currency", "category", "url"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "partnerId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("partnerId"))
+			data, err := ec.unmarshalNID2githubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PartnerID = data
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "priceMinor":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("priceMinor"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PriceMinor = data
+		case "currency":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("currency"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Currency = data
+		case "category":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("category"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Category = data
+		case "url":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("url"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.URL = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCreateProductInput unmarshals raw into the CreateProductInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCreateProductInput(ctx context.Context, raw any) (CreateProductInput, error) {
+	var out CreateProductInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateProductInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputCreateProductLinkInput(ctx context.Context, obj any) (CreateProductLinkInput, error) {
+	var it CreateProductLinkInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"productId", "contentId", "code", "commissionBps", "attributionDays"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "productId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("productId"))
+			data, err := ec.unmarshalNID2githubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ProductID = data
+		case "contentId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("contentId"))
+			data, err := ec.unmarshalNID2githubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ContentID = data
+		case "code":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("code"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Code = data
+		case "commissionBps":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("commissionBps"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CommissionBps = data
+		case "attributionDays":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("attributionDays"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AttributionDays = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCreateProductLinkInput unmarshals raw into the CreateProductLinkInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCreateProductLinkInput(ctx context.Context, raw any) (CreateProductLinkInput, error) {
+	var out CreateProductLinkInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateProductLinkInput", raw, &out)
 	return out, err
 }
 
@@ -22860,7 +26486,7 @@ func (ec *executionContext) unmarshalInputPayoutRunWhereInput(ctx context.Contex
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "idempotencyKey", "idempotencyKeyNEQ", "idempotencyKeyIn", "idempotencyKeyNotIn", "idempotencyKeyGT", "idempotencyKeyGTE", "idempotencyKeyLT", "idempotencyKeyLTE", "idempotencyKeyContains", "idempotencyKeyHasPrefix", "idempotencyKeyHasSuffix", "idempotencyKeyEqualFold", "idempotencyKeyContainsFold", "currency", "currencyNEQ", "currencyIn", "currencyNotIn", "currencyGT", "currencyGTE", "currencyLT", "currencyLTE", "currencyContains", "currencyHasPrefix", "currencyHasSuffix", "currencyEqualFold", "currencyContainsFold", "minimumMinor", "minimumMinorNEQ", "minimumMinorIn", "minimumMinorNotIn", "minimumMinorGT", "minimumMinorGTE", "minimumMinorLT", "minimumMinorLTE", "totalMinor", "totalMinorNEQ", "totalMinorIn", "totalMinorNotIn", "totalMinorGT", "totalMinorGTE", "totalMinorLT", "totalMinorLTE", "count", "countNEQ", "countIn", "countNotIn", "countGT", "countGTE", "countLT", "countLTE", "hasPayouts", "hasPayoutsWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "currency", "currencyNEQ", "currencyIn", "currencyNotIn", "currencyGT", "currencyGTE", "currencyLT", "currencyLTE", "currencyContains", "currencyHasPrefix", "currencyHasSuffix", "currencyEqualFold", "currencyContainsFold", "minimumMinor", "minimumMinorNEQ", "minimumMinorIn", "minimumMinorNotIn", "minimumMinorGT", "minimumMinorGTE", "minimumMinorLT", "minimumMinorLTE", "totalMinor", "totalMinorNEQ", "totalMinorIn", "totalMinorNotIn", "totalMinorGT", "totalMinorGTE", "totalMinorLT", "totalMinorLTE", "count", "countNEQ", "countIn", "countNotIn", "countGT", "countGTE", "countLT", "countLTE", "hasPayouts", "hasPayoutsWith"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -23000,97 +26626,6 @@ func (ec *executionContext) unmarshalInputPayoutRunWhereInput(ctx context.Contex
 				return it, err
 			}
 			it.CreatedAtLTE = data
-		case "idempotencyKey":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idempotencyKey"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IdempotencyKey = data
-		case "idempotencyKeyNEQ":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idempotencyKeyNEQ"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IdempotencyKeyNEQ = data
-		case "idempotencyKeyIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idempotencyKeyIn"))
-			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IdempotencyKeyIn = data
-		case "idempotencyKeyNotIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idempotencyKeyNotIn"))
-			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IdempotencyKeyNotIn = data
-		case "idempotencyKeyGT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idempotencyKeyGT"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IdempotencyKeyGT = data
-		case "idempotencyKeyGTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idempotencyKeyGTE"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IdempotencyKeyGTE = data
-		case "idempotencyKeyLT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idempotencyKeyLT"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IdempotencyKeyLT = data
-		case "idempotencyKeyLTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idempotencyKeyLTE"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IdempotencyKeyLTE = data
-		case "idempotencyKeyContains":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idempotencyKeyContains"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IdempotencyKeyContains = data
-		case "idempotencyKeyHasPrefix":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idempotencyKeyHasPrefix"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IdempotencyKeyHasPrefix = data
-		case "idempotencyKeyHasSuffix":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idempotencyKeyHasSuffix"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IdempotencyKeyHasSuffix = data
-		case "idempotencyKeyEqualFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idempotencyKeyEqualFold"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IdempotencyKeyEqualFold = data
-		case "idempotencyKeyContainsFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idempotencyKeyContainsFold"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IdempotencyKeyContainsFold = data
 		case "currency":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("currency"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
@@ -23392,7 +26927,7 @@ func (ec *executionContext) unmarshalInputPayoutWhereInput(ctx context.Context, 
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "influencerID", "influencerIDNEQ", "influencerIDIn", "influencerIDNotIn", "influencerIDGT", "influencerIDGTE", "influencerIDLT", "influencerIDLTE", "influencerIDContains", "influencerIDHasPrefix", "influencerIDHasSuffix", "influencerIDEqualFold", "influencerIDContainsFold", "runID", "runIDNEQ", "runIDIn", "runIDNotIn", "runIDGT", "runIDGTE", "runIDLT", "runIDLTE", "runIDContains", "runIDHasPrefix", "runIDHasSuffix", "runIDEqualFold", "runIDContainsFold", "runKey", "runKeyNEQ", "runKeyIn", "runKeyNotIn", "runKeyGT", "runKeyGTE", "runKeyLT", "runKeyLTE", "runKeyContains", "runKeyHasPrefix", "runKeyHasSuffix", "runKeyEqualFold", "runKeyContainsFold", "amountMinor", "amountMinorNEQ", "amountMinorIn", "amountMinorNotIn", "amountMinorGT", "amountMinorGTE", "amountMinorLT", "amountMinorLTE", "currency", "currencyNEQ", "currencyIn", "currencyNotIn", "currencyGT", "currencyGTE", "currencyLT", "currencyLTE", "currencyContains", "currencyHasPrefix", "currencyHasSuffix", "currencyEqualFold", "currencyContainsFold", "status", "statusNEQ", "statusIn", "statusNotIn", "externalRef", "externalRefNEQ", "externalRefIn", "externalRefNotIn", "externalRefGT", "externalRefGTE", "externalRefLT", "externalRefLTE", "externalRefContains", "externalRefHasPrefix", "externalRefHasSuffix", "externalRefEqualFold", "externalRefContainsFold", "failureReason", "failureReasonNEQ", "failureReasonIn", "failureReasonNotIn", "failureReasonGT", "failureReasonGTE", "failureReasonLT", "failureReasonLTE", "failureReasonContains", "failureReasonHasPrefix", "failureReasonHasSuffix", "failureReasonEqualFold", "failureReasonContainsFold", "transactionID", "transactionIDNEQ", "transactionIDIn", "transactionIDNotIn", "transactionIDGT", "transactionIDGTE", "transactionIDLT", "transactionIDLTE", "transactionIDContains", "transactionIDHasPrefix", "transactionIDHasSuffix", "transactionIDIsNil", "transactionIDNotNil", "transactionIDEqualFold", "transactionIDContainsFold", "settledAt", "settledAtNEQ", "settledAtIn", "settledAtNotIn", "settledAtGT", "settledAtGTE", "settledAtLT", "settledAtLTE", "settledAtIsNil", "settledAtNotNil", "hasRun", "hasRunWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "influencerID", "influencerIDNEQ", "influencerIDIn", "influencerIDNotIn", "influencerIDGT", "influencerIDGTE", "influencerIDLT", "influencerIDLTE", "influencerIDContains", "influencerIDHasPrefix", "influencerIDHasSuffix", "influencerIDEqualFold", "influencerIDContainsFold", "runID", "runIDNEQ", "runIDIn", "runIDNotIn", "runIDGT", "runIDGTE", "runIDLT", "runIDLTE", "runIDContains", "runIDHasPrefix", "runIDHasSuffix", "runIDEqualFold", "runIDContainsFold", "amountMinor", "amountMinorNEQ", "amountMinorIn", "amountMinorNotIn", "amountMinorGT", "amountMinorGTE", "amountMinorLT", "amountMinorLTE", "currency", "currencyNEQ", "currencyIn", "currencyNotIn", "currencyGT", "currencyGTE", "currencyLT", "currencyLTE", "currencyContains", "currencyHasPrefix", "currencyHasSuffix", "currencyEqualFold", "currencyContainsFold", "status", "statusNEQ", "statusIn", "statusNotIn", "externalRef", "externalRefNEQ", "externalRefIn", "externalRefNotIn", "externalRefGT", "externalRefGTE", "externalRefLT", "externalRefLTE", "externalRefContains", "externalRefHasPrefix", "externalRefHasSuffix", "externalRefEqualFold", "externalRefContainsFold", "failureReason", "failureReasonNEQ", "failureReasonIn", "failureReasonNotIn", "failureReasonGT", "failureReasonGTE", "failureReasonLT", "failureReasonLTE", "failureReasonContains", "failureReasonHasPrefix", "failureReasonHasSuffix", "failureReasonEqualFold", "failureReasonContainsFold", "transactionID", "transactionIDNEQ", "transactionIDIn", "transactionIDNotIn", "transactionIDGT", "transactionIDGTE", "transactionIDLT", "transactionIDLTE", "transactionIDContains", "transactionIDHasPrefix", "transactionIDHasSuffix", "transactionIDIsNil", "transactionIDNotNil", "transactionIDEqualFold", "transactionIDContainsFold", "settledAt", "settledAtNEQ", "settledAtIn", "settledAtNotIn", "settledAtGT", "settledAtGTE", "settledAtLT", "settledAtLTE", "settledAtIsNil", "settledAtNotNil", "hasRun", "hasRunWith"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -23714,97 +27249,6 @@ func (ec *executionContext) unmarshalInputPayoutWhereInput(ctx context.Context, 
 				return it, err
 			}
 			it.RunIDContainsFold = data
-		case "runKey":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("runKey"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.RunKey = data
-		case "runKeyNEQ":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("runKeyNEQ"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.RunKeyNEQ = data
-		case "runKeyIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("runKeyIn"))
-			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.RunKeyIn = data
-		case "runKeyNotIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("runKeyNotIn"))
-			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.RunKeyNotIn = data
-		case "runKeyGT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("runKeyGT"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.RunKeyGT = data
-		case "runKeyGTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("runKeyGTE"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.RunKeyGTE = data
-		case "runKeyLT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("runKeyLT"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.RunKeyLT = data
-		case "runKeyLTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("runKeyLTE"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.RunKeyLTE = data
-		case "runKeyContains":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("runKeyContains"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.RunKeyContains = data
-		case "runKeyHasPrefix":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("runKeyHasPrefix"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.RunKeyHasPrefix = data
-		case "runKeyHasSuffix":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("runKeyHasSuffix"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.RunKeyHasSuffix = data
-		case "runKeyEqualFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("runKeyEqualFold"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.RunKeyEqualFold = data
-		case "runKeyContainsFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("runKeyContainsFold"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.RunKeyContainsFold = data
 		case "amountMinor":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("amountMinor"))
 			data, err := ec.unmarshalOInt2ᚖint64(ctx, v)
@@ -25826,7 +29270,7 @@ func (ec *executionContext) unmarshalInputTipWhereInput(ctx context.Context, obj
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "userID", "userIDNEQ", "userIDIn", "userIDNotIn", "userIDGT", "userIDGTE", "userIDLT", "userIDLTE", "userIDContains", "userIDHasPrefix", "userIDHasSuffix", "userIDIsNil", "userIDNotNil", "userIDEqualFold", "userIDContainsFold", "influencerID", "influencerIDNEQ", "influencerIDIn", "influencerIDNotIn", "influencerIDGT", "influencerIDGTE", "influencerIDLT", "influencerIDLTE", "influencerIDContains", "influencerIDHasPrefix", "influencerIDHasSuffix", "influencerIDEqualFold", "influencerIDContainsFold", "amountMinor", "amountMinorNEQ", "amountMinorIn", "amountMinorNotIn", "amountMinorGT", "amountMinorGTE", "amountMinorLT", "amountMinorLTE", "feeMinor", "feeMinorNEQ", "feeMinorIn", "feeMinorNotIn", "feeMinorGT", "feeMinorGTE", "feeMinorLT", "feeMinorLTE", "currency", "currencyNEQ", "currencyIn", "currencyNotIn", "currencyGT", "currencyGTE", "currencyLT", "currencyLTE", "currencyContains", "currencyHasPrefix", "currencyHasSuffix", "currencyEqualFold", "currencyContainsFold", "message", "messageNEQ", "messageIn", "messageNotIn", "messageGT", "messageGTE", "messageLT", "messageLTE", "messageContains", "messageHasPrefix", "messageHasSuffix", "messageEqualFold", "messageContainsFold", "idempotencyKey", "idempotencyKeyNEQ", "idempotencyKeyIn", "idempotencyKeyNotIn", "idempotencyKeyGT", "idempotencyKeyGTE", "idempotencyKeyLT", "idempotencyKeyLTE", "idempotencyKeyContains", "idempotencyKeyHasPrefix", "idempotencyKeyHasSuffix", "idempotencyKeyEqualFold", "idempotencyKeyContainsFold", "transactionID", "transactionIDNEQ", "transactionIDIn", "transactionIDNotIn", "transactionIDGT", "transactionIDGTE", "transactionIDLT", "transactionIDLTE", "transactionIDContains", "transactionIDHasPrefix", "transactionIDHasSuffix", "transactionIDEqualFold", "transactionIDContainsFold"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "userID", "userIDNEQ", "userIDIn", "userIDNotIn", "userIDGT", "userIDGTE", "userIDLT", "userIDLTE", "userIDContains", "userIDHasPrefix", "userIDHasSuffix", "userIDIsNil", "userIDNotNil", "userIDEqualFold", "userIDContainsFold", "influencerID", "influencerIDNEQ", "influencerIDIn", "influencerIDNotIn", "influencerIDGT", "influencerIDGTE", "influencerIDLT", "influencerIDLTE", "influencerIDContains", "influencerIDHasPrefix", "influencerIDHasSuffix", "influencerIDEqualFold", "influencerIDContainsFold", "amountMinor", "amountMinorNEQ", "amountMinorIn", "amountMinorNotIn", "amountMinorGT", "amountMinorGTE", "amountMinorLT", "amountMinorLTE", "feeMinor", "feeMinorNEQ", "feeMinorIn", "feeMinorNotIn", "feeMinorGT", "feeMinorGTE", "feeMinorLT", "feeMinorLTE", "currency", "currencyNEQ", "currencyIn", "currencyNotIn", "currencyGT", "currencyGTE", "currencyLT", "currencyLTE", "currencyContains", "currencyHasPrefix", "currencyHasSuffix", "currencyEqualFold", "currencyContainsFold", "message", "messageNEQ", "messageIn", "messageNotIn", "messageGT", "messageGTE", "messageLT", "messageLTE", "messageContains", "messageHasPrefix", "messageHasSuffix", "messageEqualFold", "messageContainsFold", "transactionID", "transactionIDNEQ", "transactionIDIn", "transactionIDNotIn", "transactionIDGT", "transactionIDGTE", "transactionIDLT", "transactionIDLTE", "transactionIDContains", "transactionIDHasPrefix", "transactionIDHasSuffix", "transactionIDEqualFold", "transactionIDContainsFold"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -26456,97 +29900,6 @@ func (ec *executionContext) unmarshalInputTipWhereInput(ctx context.Context, obj
 				return it, err
 			}
 			it.MessageContainsFold = data
-		case "idempotencyKey":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idempotencyKey"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IdempotencyKey = data
-		case "idempotencyKeyNEQ":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idempotencyKeyNEQ"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IdempotencyKeyNEQ = data
-		case "idempotencyKeyIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idempotencyKeyIn"))
-			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IdempotencyKeyIn = data
-		case "idempotencyKeyNotIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idempotencyKeyNotIn"))
-			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IdempotencyKeyNotIn = data
-		case "idempotencyKeyGT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idempotencyKeyGT"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IdempotencyKeyGT = data
-		case "idempotencyKeyGTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idempotencyKeyGTE"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IdempotencyKeyGTE = data
-		case "idempotencyKeyLT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idempotencyKeyLT"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IdempotencyKeyLT = data
-		case "idempotencyKeyLTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idempotencyKeyLTE"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IdempotencyKeyLTE = data
-		case "idempotencyKeyContains":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idempotencyKeyContains"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IdempotencyKeyContains = data
-		case "idempotencyKeyHasPrefix":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idempotencyKeyHasPrefix"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IdempotencyKeyHasPrefix = data
-		case "idempotencyKeyHasSuffix":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idempotencyKeyHasSuffix"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IdempotencyKeyHasSuffix = data
-		case "idempotencyKeyEqualFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idempotencyKeyEqualFold"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IdempotencyKeyEqualFold = data
-		case "idempotencyKeyContainsFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idempotencyKeyContainsFold"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IdempotencyKeyContainsFold = data
 		case "transactionID":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("transactionID"))
 			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋschemaᚋpulidᚐID(ctx, v)
@@ -27774,6 +31127,59 @@ func (ec *executionContext) _Ad(ctx context.Context, sel ast.SelectionSet, obj *
 	return out
 }
 
+var adEventResultImplementors = []string{"AdEventResult"}
+
+func (ec *executionContext) _AdEventResult(ctx context.Context, sel ast.SelectionSet, obj *AdEventResult) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, adEventResultImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AdEventResult")
+		case "id":
+			out.Values[i] = ec._AdEventResult_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "kind":
+			out.Values[i] = ec._AdEventResult_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "costMinor":
+			out.Values[i] = ec._AdEventResult_costMinor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "revenueMinor":
+			out.Values[i] = ec._AdEventResult_revenueMinor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "duplicate":
+			out.Values[i] = ec._AdEventResult_duplicate(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var adMetricsImplementors = []string{"AdMetrics"}
 
 func (ec *executionContext) _AdMetrics(ctx context.Context, sel ast.SelectionSet, obj *AdMetrics) graphql.Marshaler {
@@ -27838,6 +31244,89 @@ func (ec *executionContext) _AdMetrics(ctx context.Context, sel ast.SelectionSet
 		case "roas":
 			out.Values[i] = ec._AdMetrics_roas(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var adPlacementImplementors = []string{"AdPlacement"}
+
+func (ec *executionContext) _AdPlacement(ctx context.Context, sel ast.SelectionSet, obj *AdPlacement) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, adPlacementImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AdPlacement")
+		case "impressionId":
+			out.Values[i] = ec._AdPlacement_impressionId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "slot":
+			out.Values[i] = ec._AdPlacement_slot(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "ad":
+			out.Values[i] = ec._AdPlacement_ad(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "campaign":
+			out.Values[i] = ec._AdPlacement_campaign(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "token":
+			out.Values[i] = ec._AdPlacement_token(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "clickUrl":
+			out.Values[i] = ec._AdPlacement_clickUrl(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "contentId":
+			out.Values[i] = ec._AdPlacement_contentId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "predictedCtr":
+			out.Values[i] = ec._AdPlacement_predictedCtr(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "predictedCvr":
+			out.Values[i] = ec._AdPlacement_predictedCvr(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "expectedValue":
+			out.Values[i] = ec._AdPlacement_expectedValue(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "costMinor":
+			out.Values[i] = ec._AdPlacement_costMinor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		default:
@@ -28602,6 +32091,79 @@ func (ec *executionContext) _DayCount(ctx context.Context, sel ast.SelectionSet,
 	return out
 }
 
+var earningsImplementors = []string{"Earnings"}
+
+func (ec *executionContext) _Earnings(ctx context.Context, sel ast.SelectionSet, obj *Earnings) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, earningsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Earnings")
+		case "currency":
+			out.Values[i] = ec._Earnings_currency(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "adsMinor":
+			out.Values[i] = ec._Earnings_adsMinor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "commissionsMinor":
+			out.Values[i] = ec._Earnings_commissionsMinor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "tipsMinor":
+			out.Values[i] = ec._Earnings_tipsMinor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalMinor":
+			out.Values[i] = ec._Earnings_totalMinor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "paidOutMinor":
+			out.Values[i] = ec._Earnings_paidOutMinor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pendingMinor":
+			out.Values[i] = ec._Earnings_pendingMinor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "availableMinor":
+			out.Values[i] = ec._Earnings_availableMinor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "inPayoutMinor":
+			out.Values[i] = ec._Earnings_inPayoutMinor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var experimentImplementors = []string{"Experiment", "Node"}
 
 func (ec *executionContext) _Experiment(ctx context.Context, sel ast.SelectionSet, obj *ent.Experiment) graphql.Marshaler {
@@ -28887,6 +32449,102 @@ func (ec *executionContext) _FollowEdge(ctx context.Context, sel ast.SelectionSe
 	return out
 }
 
+var forecastCoefficientImplementors = []string{"ForecastCoefficient"}
+
+func (ec *executionContext) _ForecastCoefficient(ctx context.Context, sel ast.SelectionSet, obj *ForecastCoefficient) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, forecastCoefficientImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ForecastCoefficient")
+		case "name":
+			out.Values[i] = ec._ForecastCoefficient_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "value":
+			out.Values[i] = ec._ForecastCoefficient_value(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var forecastDayImplementors = []string{"ForecastDay"}
+
+func (ec *executionContext) _ForecastDay(ctx context.Context, sel ast.SelectionSet, obj *ForecastDay) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, forecastDayImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ForecastDay")
+		case "day":
+			out.Values[i] = ec._ForecastDay_day(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "revenueMinor":
+			out.Values[i] = ec._ForecastDay_revenueMinor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "impressions":
+			out.Values[i] = ec._ForecastDay_impressions(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "clicks":
+			out.Values[i] = ec._ForecastDay_clicks(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "conversions":
+			out.Values[i] = ec._ForecastDay_conversions(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "tips":
+			out.Values[i] = ec._ForecastDay_tips(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var forgetUserPayloadImplementors = []string{"ForgetUserPayload"}
 
 func (ec *executionContext) _ForgetUserPayload(ctx context.Context, sel ast.SelectionSet, obj *ForgetUserPayload) graphql.Marshaler {
@@ -29044,6 +32702,54 @@ func (ec *executionContext) _InfluencerConnection(ctx context.Context, sel ast.S
 			}
 		case "totalCount":
 			out.Values[i] = ec._InfluencerConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var influencerEarningsImplementors = []string{"InfluencerEarnings"}
+
+func (ec *executionContext) _InfluencerEarnings(ctx context.Context, sel ast.SelectionSet, obj *InfluencerEarnings) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, influencerEarningsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("InfluencerEarnings")
+		case "influencer":
+			out.Values[i] = ec._InfluencerEarnings_influencer(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "from":
+			out.Values[i] = ec._InfluencerEarnings_from(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "to":
+			out.Values[i] = ec._InfluencerEarnings_to(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "byCurrency":
+			out.Values[i] = ec._InfluencerEarnings_byCurrency(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -29489,6 +33195,97 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "sendTip":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_sendTip(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createPartner":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createPartner(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createProduct":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createProduct(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createCampaign":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createCampaign(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createAd":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createAd(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createProductLink":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createProductLink(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "serveAds":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_serveAds(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "recordAdEvent":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_recordAdEvent(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "recordConversion":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_recordConversion(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reverseConversion":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_reverseConversion(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "runPayouts":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_runPayouts(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "markPayoutPaid":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_markPayoutPaid(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "markPayoutFailed":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_markPayoutFailed(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -29645,11 +33442,6 @@ func (ec *executionContext) _Payout(ctx context.Context, sel ast.SelectionSet, o
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
-		case "runKey":
-			out.Values[i] = ec._Payout_runKey(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
 		case "amountMinor":
 			out.Values[i] = ec._Payout_amountMinor(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -29726,11 +33518,6 @@ func (ec *executionContext) _PayoutRun(ctx context.Context, sel ast.SelectionSet
 			}
 		case "createdAt":
 			out.Values[i] = ec._PayoutRun_createdAt(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
-		case "idempotencyKey":
-			out.Values[i] = ec._PayoutRun_idempotencyKey(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -30029,6 +33816,18 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_rankers(ctx, field)
 				})
+		case "influencerEarnings":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_influencerEarnings(ctx, field)
+				})
+		case "revenueForecast":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_revenueForecast(ctx, field)
+				})
 		case "userProfile":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, true,
@@ -30264,6 +34063,11 @@ func (ec *executionContext) _RecommendationConnection(ctx context.Context, sel a
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
+		case "experiment":
+			out.Values[i] = ec._RecommendationConnection_experiment(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -30458,6 +34262,84 @@ func (ec *executionContext) _RejectedItem(ctx context.Context, sel ast.Selection
 	return out
 }
 
+var revenueForecastImplementors = []string{"RevenueForecast"}
+
+func (ec *executionContext) _RevenueForecast(ctx context.Context, sel ast.SelectionSet, obj *RevenueForecast) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, revenueForecastImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RevenueForecast")
+		case "influencer":
+			out.Values[i] = ec._RevenueForecast_influencer(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "currency":
+			out.Values[i] = ec._RevenueForecast_currency(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "days":
+			out.Values[i] = ec._RevenueForecast_days(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "forecast":
+			out.Values[i] = ec._RevenueForecast_forecast(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalMinor":
+			out.Values[i] = ec._RevenueForecast_totalMinor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "intercept":
+			out.Values[i] = ec._RevenueForecast_intercept(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "coefficients":
+			out.Values[i] = ec._RevenueForecast_coefficients(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "rmse":
+			out.Values[i] = ec._RevenueForecast_rmse(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "r2":
+			out.Values[i] = ec._RevenueForecast_r2(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "historyDays":
+			out.Values[i] = ec._RevenueForecast_historyDays(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var sponsoredContentImplementors = []string{"SponsoredContent", "FeedItem"}
 
 func (ec *executionContext) _SponsoredContent(ctx context.Context, sel ast.SelectionSet, obj *SponsoredContent) graphql.Marshaler {
@@ -30592,11 +34474,6 @@ func (ec *executionContext) _Tip(ctx context.Context, sel ast.SelectionSet, obj 
 			}
 		case "message":
 			out.Values[i] = ec._Tip_message(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
-		case "idempotencyKey":
-			out.Values[i] = ec._Tip_idempotencyKey(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -31510,6 +35387,24 @@ func (ec *executionContext) marshalNAd2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimeli
 	return ec._Ad(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNAdEventKind2githubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋadeventᚐKind(ctx context.Context, v any) (adevent.Kind, error) {
+	var res adevent.Kind
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAdEventKind2githubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋadeventᚐKind(ctx context.Context, sel ast.SelectionSet, v adevent.Kind) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNAdEventResult2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋgraphᚐAdEventResult(ctx context.Context, sel ast.SelectionSet, v *AdEventResult) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AdEventResult!")
+		return graphql.Null
+	}
+	return ec._AdEventResult(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNAdMetrics2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋgraphᚐAdMetrics(ctx context.Context, sel ast.SelectionSet, v *AdMetrics) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "AdMetrics!")
@@ -31530,6 +35425,30 @@ func (ec *executionContext) marshalNAdOrderField2ᚖgithubᚗcomᚋlimelightᚑh
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) marshalNAdPlacement2ᚕᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋgraphᚐAdPlacementᚄ(ctx context.Context, sel ast.SelectionSet, v []*AdPlacement) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAdPlacement2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋgraphᚐAdPlacement(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNAdPlacement2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋgraphᚐAdPlacement(ctx context.Context, sel ast.SelectionSet, v *AdPlacement) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AdPlacement!")
+		return graphql.Null
+	}
+	return ec._AdPlacement(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNAdStatus2githubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋadᚐStatus(ctx context.Context, v any) (ad.Status, error) {
@@ -31791,6 +35710,14 @@ func (ec *executionContext) unmarshalNContentWhereInput2ᚖgithubᚗcomᚋlimeli
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNConversion2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚐConversion(ctx context.Context, sel ast.SelectionSet, v *ent.Conversion) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Conversion!")
+		return graphql.Null
+	}
+	return ec._Conversion(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNConversionOrderField2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚐConversionOrderField(ctx context.Context, v any) (*ent.ConversionOrderField, error) {
 	var res = new(ent.ConversionOrderField)
 	err := res.UnmarshalGQL(v)
@@ -31820,12 +35747,22 @@ func (ec *executionContext) unmarshalNConversionWhereInput2ᚖgithubᚗcomᚋlim
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNCreateAdInput2githubᚗcomᚋlimelightᚑhqᚋlimelightᚋgraphᚐCreateAdInput(ctx context.Context, v any) (CreateAdInput, error) {
+	res, err := ec.unmarshalInputCreateAdInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalNCreateApiKeyPayload2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋgraphᚐCreateAPIKeyPayload(ctx context.Context, sel ast.SelectionSet, v *CreateAPIKeyPayload) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "CreateApiKeyPayload!")
 		return graphql.Null
 	}
 	return ec._CreateApiKeyPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNCreateCampaignInput2githubᚗcomᚋlimelightᚑhqᚋlimelightᚋgraphᚐCreateCampaignInput(ctx context.Context, v any) (CreateCampaignInput, error) {
+	res, err := ec.unmarshalInputCreateCampaignInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNCreateContentInput2githubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚐCreateContentInput(ctx context.Context, v any) (ent.CreateContentInput, error) {
@@ -31835,6 +35772,21 @@ func (ec *executionContext) unmarshalNCreateContentInput2githubᚗcomᚋlimeligh
 
 func (ec *executionContext) unmarshalNCreateInfluencerInput2githubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚐCreateInfluencerInput(ctx context.Context, v any) (ent.CreateInfluencerInput, error) {
 	res, err := ec.unmarshalInputCreateInfluencerInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNCreatePartnerInput2githubᚗcomᚋlimelightᚑhqᚋlimelightᚋgraphᚐCreatePartnerInput(ctx context.Context, v any) (CreatePartnerInput, error) {
+	res, err := ec.unmarshalInputCreatePartnerInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNCreateProductInput2githubᚗcomᚋlimelightᚑhqᚋlimelightᚋgraphᚐCreateProductInput(ctx context.Context, v any) (CreateProductInput, error) {
+	res, err := ec.unmarshalInputCreateProductInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNCreateProductLinkInput2githubᚗcomᚋlimelightᚑhqᚋlimelightᚋgraphᚐCreateProductLinkInput(ctx context.Context, v any) (CreateProductLinkInput, error) {
+	res, err := ec.unmarshalInputCreateProductLinkInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -31875,6 +35827,30 @@ func (ec *executionContext) marshalNDayCount2ᚖgithubᚗcomᚋlimelightᚑhqᚋ
 		return graphql.Null
 	}
 	return ec._DayCount(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNEarnings2ᚕᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋgraphᚐEarningsᚄ(ctx context.Context, sel ast.SelectionSet, v []*Earnings) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNEarnings2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋgraphᚐEarnings(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNEarnings2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋgraphᚐEarnings(ctx context.Context, sel ast.SelectionSet, v *Earnings) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Earnings!")
+		return graphql.Null
+	}
+	return ec._Earnings(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNExperiment2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚐExperiment(ctx context.Context, sel ast.SelectionSet, v *ent.Experiment) graphql.Marshaler {
@@ -32004,6 +35980,54 @@ func (ec *executionContext) unmarshalNFollowWhereInput2ᚖgithubᚗcomᚋlimelig
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNForecastCoefficient2ᚕᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋgraphᚐForecastCoefficientᚄ(ctx context.Context, sel ast.SelectionSet, v []*ForecastCoefficient) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNForecastCoefficient2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋgraphᚐForecastCoefficient(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNForecastCoefficient2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋgraphᚐForecastCoefficient(ctx context.Context, sel ast.SelectionSet, v *ForecastCoefficient) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ForecastCoefficient!")
+		return graphql.Null
+	}
+	return ec._ForecastCoefficient(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNForecastDay2ᚕᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋgraphᚐForecastDayᚄ(ctx context.Context, sel ast.SelectionSet, v []*ForecastDay) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNForecastDay2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋgraphᚐForecastDay(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNForecastDay2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋgraphᚐForecastDay(ctx context.Context, sel ast.SelectionSet, v *ForecastDay) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ForecastDay!")
+		return graphql.Null
+	}
+	return ec._ForecastDay(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNForgetUserPayload2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋgraphᚐForgetUserPayload(ctx context.Context, sel ast.SelectionSet, v *ForgetUserPayload) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "ForgetUserPayload!")
@@ -32065,6 +36089,14 @@ func (ec *executionContext) marshalNInfluencerConnection2ᚖgithubᚗcomᚋlimel
 		return graphql.Null
 	}
 	return ec._InfluencerConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNInfluencerEarnings2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋgraphᚐInfluencerEarnings(ctx context.Context, sel ast.SelectionSet, v *InfluencerEarnings) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "InfluencerEarnings!")
+		return graphql.Null
+	}
+	return ec._InfluencerEarnings(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNInfluencerOrderField2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚐInfluencerOrderField(ctx context.Context, v any) (*ent.InfluencerOrderField, error) {
@@ -32573,6 +36605,14 @@ func (ec *executionContext) marshalNRejectedItem2ᚖgithubᚗcomᚋlimelightᚑh
 	return ec._RejectedItem(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNRevenueForecast2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋgraphᚐRevenueForecast(ctx context.Context, sel ast.SelectionSet, v *RevenueForecast) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RevenueForecast!")
+		return graphql.Null
+	}
+	return ec._RevenueForecast(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNString2string(ctx context.Context, v any) (string, error) {
 	res, err := graphql.UnmarshalString(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -32652,6 +36692,14 @@ func (ec *executionContext) marshalNTime2timeᚐTime(ctx context.Context, sel as
 		graphql.AddInvalidNullFromMarshaler(ctx, "Time!")
 	}
 	return res
+}
+
+func (ec *executionContext) marshalNTip2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚐTip(ctx context.Context, sel ast.SelectionSet, v *ent.Tip) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Tip!")
+		return graphql.Null
+	}
+	return ec._Tip(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNTipOrderField2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚐTipOrderField(ctx context.Context, v any) (*ent.TipOrderField, error) {
@@ -33581,6 +37629,13 @@ func (ec *executionContext) marshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCu
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) marshalOExperiment2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚐExperiment(ctx context.Context, sel ast.SelectionSet, v *ent.Experiment) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Experiment(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOExperimentStatus2ᚕgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋexperimentᚐStatusᚄ(ctx context.Context, v any) ([]experiment.Status, error) {

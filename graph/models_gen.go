@@ -10,10 +10,22 @@ import (
 	"time"
 
 	"github.com/limelight-hq/limelight/ent"
+	"github.com/limelight-hq/limelight/ent/adevent"
 	"github.com/limelight-hq/limelight/ent/apikey"
+	"github.com/limelight-hq/limelight/ent/campaign"
 	"github.com/limelight-hq/limelight/ent/interaction"
 	"github.com/limelight-hq/limelight/ent/schema/pulid"
 )
+
+type AdEventResult struct {
+	ID   pulid.ID     `json:"id"`
+	Kind adevent.Kind `json:"kind"`
+	// What the partner was charged for this event.
+	CostMinor    int `json:"costMinor"`
+	RevenueMinor int `json:"revenueMinor"`
+	// True when the event had been recorded before.
+	Duplicate bool `json:"duplicate"`
+}
 
 // Counts, money in the campaign's minor units, and ratios (null when undefined).
 type AdMetrics struct {
@@ -34,6 +46,25 @@ type AdMetrics struct {
 	CpaMinor *float64 `json:"cpaMinor,omitempty"`
 	// Revenue per unit of spend.
 	Roas *float64 `json:"roas,omitempty"`
+}
+
+// An ad served in a sponsored slot.
+type AdPlacement struct {
+	// The recorded impression.
+	ImpressionID pulid.ID      `json:"impressionId"`
+	Slot         int           `json:"slot"`
+	Ad           *ent.Ad       `json:"ad"`
+	Campaign     *ent.Campaign `json:"campaign"`
+	// Signed click token; report clicks and conversions with it.
+	Token string `json:"token"`
+	// Tracked redirect, relative to the server: /r/{token}.
+	ClickURL     string    `json:"clickUrl"`
+	ContentID    *pulid.ID `json:"contentId,omitempty"`
+	PredictedCtr float64   `json:"predictedCtr"`
+	PredictedCvr float64   `json:"predictedCvr"`
+	// Expected revenue of the impression, in minor units.
+	ExpectedValue float64 `json:"expectedValue"`
+	CostMinor     int     `json:"costMinor"`
 }
 
 type Audience struct {
@@ -74,15 +105,85 @@ type ContentEngagement struct {
 	Engagements int          `json:"engagements"`
 }
 
+type CreateAdInput struct {
+	CampaignID pulid.ID `json:"campaignId"`
+	Title      string   `json:"title"`
+	Body       *string  `json:"body,omitempty"`
+	// Absolute http(s) URL where clicks are sent.
+	TargetURL string `json:"targetUrl"`
+}
+
 type CreateAPIKeyPayload struct {
 	Key *ent.APIKey `json:"key"`
 	// The secret for Authorization: Bearer; shown only this once.
 	Secret string `json:"secret"`
 }
 
+type CreateCampaignInput struct {
+	PartnerID pulid.ID `json:"partnerId"`
+	Name      string   `json:"name"`
+	// Default: the partner's currency.
+	Currency    *string          `json:"currency,omitempty"`
+	BudgetMinor int              `json:"budgetMinor"`
+	Pricing     campaign.Pricing `json:"pricing"`
+	// Per 1,000 impressions (CPM), per click (CPC) or per conversion (CPA).
+	BidMinor int       `json:"bidMinor"`
+	StartsAt time.Time `json:"startsAt"`
+	EndsAt   time.Time `json:"endsAt"`
+	// Each non-empty list must match the content an ad runs beside.
+	TargetTags        []string   `json:"targetTags,omitempty"`
+	TargetCategories  []string   `json:"targetCategories,omitempty"`
+	TargetInfluencers []pulid.ID `json:"targetInfluencers,omitempty"`
+	// Impressions per user per UTC day; 0 (default) means no cap.
+	FrequencyCap *int `json:"frequencyCap,omitempty"`
+}
+
+type CreatePartnerInput struct {
+	Name string `json:"name"`
+	// ISO 4217 code, e.g. USD.
+	Currency string `json:"currency"`
+}
+
+type CreateProductInput struct {
+	PartnerID  pulid.ID `json:"partnerId"`
+	Name       string   `json:"name"`
+	PriceMinor int      `json:"priceMinor"`
+	Currency   string   `json:"currency"`
+	Category   *string  `json:"category,omitempty"`
+	// Absolute http(s) URL where link clicks are sent.
+	URL string `json:"url"`
+}
+
+type CreateProductLinkInput struct {
+	ProductID pulid.ID `json:"productId"`
+	ContentID pulid.ID `json:"contentId"`
+	// 3-64 characters of A-Z a-z 0-9 _ -; generated when omitted.
+	Code          *string `json:"code,omitempty"`
+	CommissionBps int     `json:"commissionBps"`
+	// 1-90; default 7.
+	AttributionDays *int `json:"attributionDays,omitempty"`
+}
+
 type DayCount struct {
 	Day   time.Time `json:"day"`
 	Count int       `json:"count"`
+}
+
+// A creator's earnings in one currency.
+type Earnings struct {
+	Currency string `json:"currency"`
+	// Earned in the window, after the platform's take.
+	AdsMinor int `json:"adsMinor"`
+	// Commissions earned in the window, net of reversals.
+	CommissionsMinor int `json:"commissionsMinor"`
+	TipsMinor        int `json:"tipsMinor"`
+	TotalMinor       int `json:"totalMinor"`
+	// Paid out in the window.
+	PaidOutMinor int `json:"paidOutMinor"`
+	// Current balances: pending (inside the refund window), available (payable), in a payout.
+	PendingMinor   int `json:"pendingMinor"`
+	AvailableMinor int `json:"availableMinor"`
+	InPayoutMinor  int `json:"inPayoutMinor"`
 }
 
 type ExperimentResults struct {
@@ -99,10 +200,33 @@ type ExperimentVariantInput struct {
 	Weight int `json:"weight"`
 }
 
+type ForecastCoefficient struct {
+	// impressions, clicks, conversions or tips.
+	Name string `json:"name"`
+	// Minor units of revenue per unit.
+	Value float64 `json:"value"`
+}
+
+type ForecastDay struct {
+	Day          time.Time `json:"day"`
+	RevenueMinor int       `json:"revenueMinor"`
+	Impressions  float64   `json:"impressions"`
+	Clicks       float64   `json:"clicks"`
+	Conversions  float64   `json:"conversions"`
+	Tips         float64   `json:"tips"`
+}
+
 type ForgetUserPayload struct {
 	UserID              pulid.ID `json:"userId"`
 	InteractionsDeleted int      `json:"interactionsDeleted"`
 	FollowsDeleted      int      `json:"followsDeleted"`
+}
+
+type InfluencerEarnings struct {
+	Influencer *ent.Influencer `json:"influencer"`
+	From       time.Time       `json:"from"`
+	To         time.Time       `json:"to"`
+	ByCurrency []*Earnings     `json:"byCurrency"`
 }
 
 type InfluencerRecommendation struct {
@@ -197,6 +321,9 @@ type RecommendationConnection struct {
 	Fallback bool `json:"fallback"`
 	// Why the fallback answered, when it did.
 	FallbackReason *string `json:"fallbackReason,omitempty"`
+	// The running experiment that chose this feed's ranker: set when no ranker
+	// was asked for and the user's variant decided.
+	Experiment *ent.Experiment `json:"experiment,omitempty"`
 }
 
 type RecommendationEdge struct {
@@ -224,6 +351,23 @@ type RejectedItem struct {
 	Index   int    `json:"index"`
 	Code    string `json:"code"`
 	Message string `json:"message"`
+}
+
+type RevenueForecast struct {
+	Influencer *ent.Influencer `json:"influencer"`
+	Currency   string          `json:"currency"`
+	Days       int             `json:"days"`
+	// Predicted revenue per day.
+	Forecast   []*ForecastDay `json:"forecast"`
+	TotalMinor int            `json:"totalMinor"`
+	// Revenue = intercept + Σ coefficient × regressor, per day.
+	Intercept    float64                `json:"intercept"`
+	Coefficients []*ForecastCoefficient `json:"coefficients"`
+	// Root-mean-square error of the fit on the history, minor units per day.
+	Rmse float64 `json:"rmse"`
+	// Coefficient of determination of the fit.
+	R2          float64 `json:"r2"`
+	HistoryDays int     `json:"historyDays"`
 }
 
 type TagWeight struct {
@@ -273,7 +417,7 @@ type VariantResults struct {
 	RevenuePerUser []*VariantRevenue `json:"revenuePerUser"`
 }
 
-// Revenue of a variant's users in one currency, in minor units.
+// What a variant's users spent (purchases and tips) in one currency, in minor units.
 type VariantRevenue struct {
 	Currency     string  `json:"currency"`
 	TotalMinor   int     `json:"totalMinor"`

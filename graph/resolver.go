@@ -21,6 +21,7 @@ type Resolver struct {
 	limiter *ratelimit.Limiter
 	dev     bool
 	feed    *feed.Service
+	money   moneyConfig
 }
 
 // Deps are what the GraphQL layer needs.
@@ -51,5 +52,6 @@ func NewResolver(d Deps) *Resolver {
 	r.log = slog.New(requestIDHandler{r.log.Handler()})
 	r.limiter = ratelimit.New(d.RateLimit)
 	r.dev = d.Dev
+	r.money = defaultMoneyConfig()
 	return r
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/limelight-hq/limelight/ent"
 	"github.com/limelight-hq/limelight/ent/schema/pulid"
 	"github.com/limelight-hq/limelight/internal/activity"
+	"github.com/limelight-hq/limelight/internal/metrics"
 	"github.com/limelight-hq/limelight/internal/profile"
 	"github.com/limelight-hq/limelight/internal/social"
 )
@@ -66,6 +67,7 @@ func (r *mutationResolver) RecordInteractions(ctx context.Context, input []*Inte
 	if err != nil {
 		return nil, err
 	}
+	metrics.InteractionsIngested(res.Accepted)
 	return toRecordPayload(res), nil
 }
 

@@ -98,6 +98,7 @@ func NewMux(r *Resolver, db Pinger) *http.ServeMux {
 	mux.Handle("/graphql", NewGraphQLHandler(r))
 	mux.Handle("GET /{$}", playground.Handler("Limelight", "/graphql"))
 	mux.Handle("GET /metrics", metrics.Handler())
+	mux.Handle("GET /r/{token}", r.Redirect())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Write([]byte("ok\n"))
 	})

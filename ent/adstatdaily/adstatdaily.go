@@ -16,6 +16,8 @@ const (
 	FieldID = "id"
 	// FieldCampaignID holds the string denoting the campaign_id field in the database.
 	FieldCampaignID = "campaign_id"
+	// FieldGrain holds the string denoting the grain field in the database.
+	FieldGrain = "grain"
 	// FieldDay holds the string denoting the day field in the database.
 	FieldDay = "day"
 	// FieldAdID holds the string denoting the ad_id field in the database.
@@ -44,6 +46,7 @@ const (
 var Columns = []string{
 	FieldID,
 	FieldCampaignID,
+	FieldGrain,
 	FieldDay,
 	FieldAdID,
 	FieldInfluencerID,
@@ -67,6 +70,10 @@ func ValidColumn(column string) bool {
 }
 
 var (
+	// GrainValidator is a validator for the "grain" field. It is called by the builders before save.
+	GrainValidator func(int) error
+	// DefaultAdID holds the default value on creation for the "ad_id" field.
+	DefaultAdID pulid.ID
 	// DefaultInfluencerID holds the default value on creation for the "influencer_id" field.
 	DefaultInfluencerID pulid.ID
 	// DefaultContentID holds the default value on creation for the "content_id" field.
@@ -106,6 +113,11 @@ func ByID(opts ...sql.OrderTermOption) OrderOption {
 // ByCampaignID orders the results by the campaign_id field.
 func ByCampaignID(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldCampaignID, opts...).ToFunc()
+}
+
+// ByGrain orders the results by the grain field.
+func ByGrain(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldGrain, opts...).ToFunc()
 }
 
 // ByDay orders the results by the day field.

@@ -60,6 +60,11 @@ func CampaignID(v pulid.ID) predicate.AdStatDaily {
 	return predicate.AdStatDaily(sql.FieldEQ(FieldCampaignID, v))
 }
 
+// Grain applies equality check predicate on the "grain" field. It's identical to GrainEQ.
+func Grain(v int) predicate.AdStatDaily {
+	return predicate.AdStatDaily(sql.FieldEQ(FieldGrain, v))
+}
+
 // Day applies equality check predicate on the "day" field. It's identical to DayEQ.
 func Day(v time.Time) predicate.AdStatDaily {
 	return predicate.AdStatDaily(sql.FieldEQ(FieldDay, v))
@@ -178,6 +183,46 @@ func CampaignIDEqualFold(v pulid.ID) predicate.AdStatDaily {
 func CampaignIDContainsFold(v pulid.ID) predicate.AdStatDaily {
 	vc := string(v)
 	return predicate.AdStatDaily(sql.FieldContainsFold(FieldCampaignID, vc))
+}
+
+// GrainEQ applies the EQ predicate on the "grain" field.
+func GrainEQ(v int) predicate.AdStatDaily {
+	return predicate.AdStatDaily(sql.FieldEQ(FieldGrain, v))
+}
+
+// GrainNEQ applies the NEQ predicate on the "grain" field.
+func GrainNEQ(v int) predicate.AdStatDaily {
+	return predicate.AdStatDaily(sql.FieldNEQ(FieldGrain, v))
+}
+
+// GrainIn applies the In predicate on the "grain" field.
+func GrainIn(vs ...int) predicate.AdStatDaily {
+	return predicate.AdStatDaily(sql.FieldIn(FieldGrain, vs...))
+}
+
+// GrainNotIn applies the NotIn predicate on the "grain" field.
+func GrainNotIn(vs ...int) predicate.AdStatDaily {
+	return predicate.AdStatDaily(sql.FieldNotIn(FieldGrain, vs...))
+}
+
+// GrainGT applies the GT predicate on the "grain" field.
+func GrainGT(v int) predicate.AdStatDaily {
+	return predicate.AdStatDaily(sql.FieldGT(FieldGrain, v))
+}
+
+// GrainGTE applies the GTE predicate on the "grain" field.
+func GrainGTE(v int) predicate.AdStatDaily {
+	return predicate.AdStatDaily(sql.FieldGTE(FieldGrain, v))
+}
+
+// GrainLT applies the LT predicate on the "grain" field.
+func GrainLT(v int) predicate.AdStatDaily {
+	return predicate.AdStatDaily(sql.FieldLT(FieldGrain, v))
+}
+
+// GrainLTE applies the LTE predicate on the "grain" field.
+func GrainLTE(v int) predicate.AdStatDaily {
+	return predicate.AdStatDaily(sql.FieldLTE(FieldGrain, v))
 }
 
 // DayEQ applies the EQ predicate on the "day" field.

@@ -97,8 +97,9 @@ var (
 	AdStatDailiesColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
 		{Name: "campaign_id", Type: field.TypeString},
+		{Name: "grain", Type: field.TypeInt},
 		{Name: "day", Type: field.TypeTime},
-		{Name: "ad_id", Type: field.TypeString},
+		{Name: "ad_id", Type: field.TypeString, Default: ""},
 		{Name: "influencer_id", Type: field.TypeString, Default: ""},
 		{Name: "content_id", Type: field.TypeString, Default: ""},
 		{Name: "impressions", Type: field.TypeInt64, Default: 0},
@@ -115,9 +116,9 @@ var (
 		PrimaryKey: []*schema.Column{AdStatDailiesColumns[0]},
 		Indexes: []*schema.Index{
 			{
-				Name:    "adstatdaily_campaign_id_day_ad_id_influencer_id_content_id",
+				Name:    "adstatdaily_campaign_id_grain_day_ad_id_influencer_id_content_id",
 				Unique:  true,
-				Columns: []*schema.Column{AdStatDailiesColumns[1], AdStatDailiesColumns[2], AdStatDailiesColumns[3], AdStatDailiesColumns[4], AdStatDailiesColumns[5]},
+				Columns: []*schema.Column{AdStatDailiesColumns[1], AdStatDailiesColumns[2], AdStatDailiesColumns[3], AdStatDailiesColumns[4], AdStatDailiesColumns[5], AdStatDailiesColumns[6]},
 			},
 		},
 	}

@@ -245,7 +245,7 @@ func (Tip) Fields() []ent.Field {
 		field.Int64("fee_minor").NonNegative(),
 		currencyField("currency"),
 		field.String("message").MaxLen(280).Default(""),
-		field.String("idempotency_key").NotEmpty().MaxLen(200).Unique(),
+		field.String("idempotency_key").NotEmpty().MaxLen(200).Unique().Annotations(entgql.Skip()),
 		field.String("transaction_id").GoType(pulid.ID("")).Annotations(entgql.Type("ID")),
 	}
 }
@@ -346,7 +346,7 @@ func (Payout) Fields() []ent.Field {
 	return []ent.Field{
 		field.String("influencer_id").GoType(pulid.ID("")).Annotations(entgql.Type("ID")),
 		field.String("run_id").GoType(pulid.ID("")).Annotations(entgql.Type("ID")),
-		field.String("run_key").NotEmpty().MaxLen(200),
+		field.String("run_key").NotEmpty().MaxLen(200).Annotations(entgql.Skip()),
 		field.Int64("amount_minor").Positive(),
 		currencyField("currency"),
 		field.Enum("status").Values("PENDING", "PAID", "FAILED").Default("PENDING"),
@@ -374,7 +374,7 @@ func (PayoutRun) Mixin() []ent.Mixin { return []ent.Mixin{pulid.MixinWithPrefix(
 
 func (PayoutRun) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("idempotency_key").NotEmpty().MaxLen(200).Unique().Immutable(),
+		field.String("idempotency_key").NotEmpty().MaxLen(200).Unique().Immutable().Annotations(entgql.Skip()),
 		field.String("request_hash").MaxLen(64).Immutable().Annotations(entgql.Skip()),
 		currencyField("currency"),
 		field.Int64("minimum_minor").NonNegative().Immutable(),

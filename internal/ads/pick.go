@@ -75,6 +75,11 @@ type ContentRef struct {
 	Category                string
 }
 
+// RefOf describes a piece of content for targeting.
+func RefOf(c *ent.Content) ContentRef {
+	return ContentRef{ContentID: c.ID, InfluencerID: c.InfluencerID, Tags: c.Tags, Category: c.Category}
+}
+
 // Request asks for ads for the sponsored slots of one feed page.
 type Request struct {
 	// UserID is who sees the feed; empty for anonymous feeds, which only get
@@ -175,16 +180,15 @@ func Pick(ctx context.Context, client *ent.Client, req Request) ([]Placement, er
 	if err != nil {
 		return nil, err
 	}
-	var out []Placement
-	used := map[pulid.ID]bool{}
-	for slot := 0; slot < req.Slots; slot++ {
-		var beside ContentRef
+	// Rank every eligible ad for every slot.
+	besides := make([]ContentRef, req.Slots)
+	ranked := make([][]candidate, req.Slots)
+	for slot := range req.Slots {
 		if len(req.Context) > 0 {
-			beside = req.Context[min(slot, len(req.Context)-1)]
+			besides[slot] = req.Context[min(slot, len(req.Context)-1)]
 		}
-		var cands []candidate
 		for _, c := range camps {
-			if used[c.ID] || !matches(c, beside) {
+			if !matches(c, besides[slot]) {
 				continue
 			}
 			if c.FrequencyCap > 0 && (req.UserID == "" || seen[c.ID] >= c.FrequencyCap) {
@@ -203,38 +207,119 @@ func Pick(ctx context.Context, client *ent.Client, req Request) ([]Placement, er
 				case campaign.PricingCPA:
 					ev = float64(c.BidMinor) * ctr * cvr
 				}
-				cands = append(cands, candidate{ad: a, camp: c, ctr: ctr, cvr: cvr, ev: ev})
+				ranked[slot] = append(ranked[slot], candidate{ad: a, camp: c, ctr: ctr, cvr: cvr, ev: ev})
 			}
 		}
-		slices.SortFunc(cands, func(x, y candidate) int {
+		slices.SortFunc(ranked[slot], func(x, y candidate) int {
 			if c := cmp.Compare(y.ev, x.ev); c != 0 {
 				return c
 			}
 			return cmp.Compare(x.ad.ID, y.ad.ID)
 		})
-		for _, cd := range cands {
-			if used[cd.camp.ID] {
-				continue
+	}
+	// Plan the best ad per slot, one per campaign, and record the whole plan
+	// in one transaction; a slot whose ad was refused meanwhile (budget, cap,
+	// schedule) falls back to the next best, one transaction at a time.
+	used := map[pulid.ID]bool{}
+	plan := make([]*candidate, req.Slots)
+	for slot := range req.Slots {
+		for i := range ranked[slot] {
+			if cd := &ranked[slot][i]; !used[cd.camp.ID] {
+				plan[slot], used[cd.camp.ID] = cd, true
+				break
 			}
-			ev, cost, ok, err := serve(ctx, client, cfg, req.UserID, cd, beside, now)
-			if err != nil {
-				return out, err
-			}
-			if !ok {
-				used[cd.camp.ID] = true // exhausted, over cap or ended meanwhile
-				continue
-			}
-			token, err := Sign(ctx, client, ev.ID)
-			if err != nil {
-				return out, err
-			}
-			used[cd.camp.ID] = true
-			seen[cd.camp.ID]++
-			out = append(out, Placement{Slot: slot, Ad: cd.ad, Campaign: cd.camp, ImpressionID: ev.ID, Token: token,
-				ClickURL: "/r/" + token, Beside: beside, PredictedCTR: cd.ctr, PredictedCVR: cd.cvr,
-				ExpectedValue: cd.ev, CostMinor: cost})
-			break
 		}
+	}
+	served, err := serveAll(ctx, client, cfg, req.UserID, plan, besides, now)
+	if err != nil {
+		return nil, err
+	}
+	var out []Placement
+	for slot := range req.Slots {
+		var got *candidate
+		var ev *ent.AdEvent
+		var cost int64
+		if served[slot] != nil {
+			got, ev, cost = plan[slot], served[slot].ev, served[slot].cost
+		} else if plan[slot] != nil {
+			for i := range ranked[slot] {
+				cd := &ranked[slot][i]
+				if used[cd.camp.ID] {
+					continue
+				}
+				used[cd.camp.ID] = true // served now, or exhausted meanwhile
+				e, c, ok, err := serve(ctx, client, cfg, req.UserID, *cd, besides[slot], now)
+				if err != nil {
+					return out, err
+				}
+				if ok {
+					got, ev, cost = cd, e, c
+					break
+				}
+			}
+		}
+		if got == nil {
+			continue
+		}
+		token, err := Sign(ctx, client, ev.ID)
+		if err != nil {
+			return out, err
+		}
+		out = append(out, Placement{Slot: slot, Ad: got.ad, Campaign: got.camp, ImpressionID: ev.ID, Token: token,
+			ClickURL: "/r/" + token, Beside: besides[slot], PredictedCTR: got.ctr, PredictedCVR: got.cvr,
+			ExpectedValue: got.ev, CostMinor: cost})
+	}
+	return out, nil
+}
+
+type servedAd struct {
+	ev   *ent.AdEvent
+	cost int64
+}
+
+// serveAll records the planned impressions (nil entries are skipped) in one
+// transaction: all their accounts, then their campaigns in ID order, are
+// locked first. It returns nil for a slot whose campaign refused it.
+func serveAll(ctx context.Context, client *ent.Client, cfg Config, userID pulid.ID, plan []*candidate, besides []ContentRef, now time.Time) ([]*servedAd, error) {
+	out := make([]*servedAd, len(plan))
+	var accounts []ledger.Account
+	var ids []pulid.ID
+	for slot, cd := range plan {
+		if cd != nil {
+			accounts = append(accounts, spendAccounts(cd.camp, besides[slot].InfluencerID)...)
+			ids = append(ids, cd.camp.ID)
+		}
+	}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	err := ledger.Exec(ctx, client, accounts, func(ctx context.Context, b *ledger.Book) error {
+		clear(out)
+		camps, err := b.Tx.Campaign.Query().Where(campaign.IDIn(ids...), ledger.ForUpdate[predicate.Campaign]()).
+			Order(campaign.ByID()).Unique(false).All(ctx)
+		if err != nil {
+			return err
+		}
+		byID := map[pulid.ID]*ent.Campaign{}
+		for _, c := range camps {
+			byID[c.ID] = c
+		}
+		for slot, cd := range plan {
+			if cd == nil || byID[cd.camp.ID] == nil {
+				continue
+			}
+			ev, cost, err := impress(ctx, b, cfg, byID[cd.camp.ID], userID, *cd, besides[slot], now)
+			if err != nil {
+				return err
+			}
+			if ev != nil {
+				out[slot] = &servedAd{ev: ev, cost: cost}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("serve ads: %w", err)
 	}
 	return out, nil
 }
@@ -347,44 +432,60 @@ func serve(ctx context.Context, client *ent.Client, cfg Config, userID pulid.ID,
 		if err != nil {
 			return err
 		}
-		if c.Status != campaign.StatusACTIVE || now.Before(c.StartsAt) || !now.Before(c.EndsAt) || c.SpentMinor >= c.BudgetMinor {
-			return nil
-		}
-		if c.FrequencyCap > 0 {
-			n, err := b.Tx.AdEvent.Query().Where(adevent.CampaignID(c.ID), adevent.UserID(userID),
-				adevent.KindEQ(adevent.KindIMPRESSION), adevent.OccurredAtGTE(dayStart(now))).Count(ctx)
-			if err != nil {
-				return err
-			}
-			if n >= c.FrequencyCap {
-				return nil
-			}
-		}
-		if c.Pricing == campaign.PricingCPM {
-			// Charge so that the total is exactly floor(impressions × bid / 1000).
-			cost = ledger.MulDiv(c.Impressions+1, c.BidMinor, 1000) - ledger.MulDiv(c.Impressions, c.BidMinor, 1000)
-			if c.SpentMinor+cost > c.BudgetMinor {
-				return nil
-			}
-		}
-		ec := b.Tx.AdEvent.Create().SetAdID(cd.ad.ID).SetCampaignID(c.ID).SetKind(adevent.KindIMPRESSION).
-			SetCostMinor(cost).SetOccurredAt(now)
-		setContext(ec, userID, beside)
-		if ev, err = ec.Save(ctx); err != nil {
-			return err
-		}
-		if err := b.Tx.Campaign.UpdateOneID(c.ID).AddImpressions(1).AddSpentMinor(cost).Exec(ctx); err != nil {
-			return err
-		}
-		if err := b.Tx.Ad.UpdateOneID(cd.ad.ID).AddImpressions(1).Exec(ctx); err != nil {
-			return err
-		}
-		return postSpend(ctx, b, cfg, c, beside.InfluencerID, ev.ID, cost, now)
+		ev, cost, err = impress(ctx, b, cfg, c, userID, cd, beside, now)
+		return err
 	})
 	if err != nil {
 		return nil, 0, false, fmt.Errorf("serve ad %s: %w", cd.ad.ID, err)
 	}
 	return ev, cost, ev != nil, nil
+}
+
+// impress records an impression of cd's ad in the book's transaction, given
+// its campaign c as locked there, unless the campaign is no longer active,
+// out of its schedule, out of budget or over the user's frequency cap (then
+// it returns a nil event). c is updated to the new spend.
+func impress(ctx context.Context, b *ledger.Book, cfg Config, c *ent.Campaign, userID pulid.ID, cd candidate, beside ContentRef, now time.Time) (*ent.AdEvent, int64, error) {
+	if c.Status != campaign.StatusACTIVE || now.Before(c.StartsAt) || !now.Before(c.EndsAt) || c.SpentMinor >= c.BudgetMinor {
+		return nil, 0, nil
+	}
+	if c.FrequencyCap > 0 {
+		if userID == "" {
+			return nil, 0, nil
+		}
+		n, err := b.Tx.AdEvent.Query().Where(adevent.CampaignID(c.ID), adevent.UserID(userID),
+			adevent.KindEQ(adevent.KindIMPRESSION), adevent.OccurredAtGTE(dayStart(now))).Count(ctx)
+		if err != nil {
+			return nil, 0, err
+		}
+		if n >= c.FrequencyCap {
+			return nil, 0, nil
+		}
+	}
+	var cost int64
+	if c.Pricing == campaign.PricingCPM {
+		// Charge so that the total is exactly floor(impressions × bid / 1000);
+		// the last impression gets whatever budget is left, so a campaign
+		// always ends exactly spent instead of lingering just under budget.
+		cost = ledger.MulDiv(c.Impressions+1, c.BidMinor, 1000) - ledger.MulDiv(c.Impressions, c.BidMinor, 1000)
+		cost = min(cost, c.BudgetMinor-c.SpentMinor)
+	}
+	ec := b.Tx.AdEvent.Create().SetAdID(cd.ad.ID).SetCampaignID(c.ID).SetKind(adevent.KindIMPRESSION).
+		SetCostMinor(cost).SetOccurredAt(now)
+	setContext(ec, userID, beside)
+	ev, err := ec.Save(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	if err := b.Tx.Campaign.UpdateOneID(c.ID).AddImpressions(1).AddSpentMinor(cost).Exec(ctx); err != nil {
+		return nil, 0, err
+	}
+	c.Impressions++
+	c.SpentMinor += cost
+	if err := b.Tx.Ad.UpdateOneID(cd.ad.ID).AddImpressions(1).Exec(ctx); err != nil {
+		return nil, 0, err
+	}
+	return ev, cost, postSpend(ctx, b, cfg, c, beside.InfluencerID, ev.ID, cost, now)
 }
 
 func setContext(ec *ent.AdEventCreate, userID pulid.ID, beside ContentRef) {

@@ -5,6 +5,7 @@ import (
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -13,11 +14,11 @@ import (
 	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promauto"
 
 	"github.com/limelight-hq/limelight/ent"
 	"github.com/limelight-hq/limelight/ent/schema/pulid"
 	"github.com/limelight-hq/limelight/ent/trackingkey"
+	"github.com/limelight-hq/limelight/internal/metrics"
 )
 
 // tokenPrefix versions the click token format. Tokens contain dots; product
@@ -29,11 +30,13 @@ var ErrBadToken = errors.New("invalid click token")
 
 var (
 	rejected        atomic.Int64
-	rejectedCounter = promauto.NewCounter(prometheus.CounterOpts{
+	rejectedCounter = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "limelight_ad_click_tokens_rejected_total",
 		Help: "Ad click tokens rejected as malformed, forged or tampered with.",
 	})
 )
+
+func init() { metrics.Registry.MustRegister(rejectedCounter) }
 
 // RejectedTokens is how many click tokens this process rejected.
 func RejectedTokens() int64 { return rejected.Load() }
@@ -50,24 +53,25 @@ func IsToken(s string) bool { return strings.HasPrefix(s, tokenPrefix) }
 // (TrackingKey) so every replica signs and verifies with the same one.
 var secrets sync.Map // *ent.Client → []byte
 
+// keyID is the one TrackingKey row: a fixed ID makes concurrent first starts
+// of several replicas agree on one secret (insert-if-absent, then read).
+const keyID = pulid.ID("TK00000000000000000000000000")
+
 func secret(ctx context.Context, client *ent.Client) ([]byte, error) {
 	if s, ok := secrets.Load(client); ok {
 		return s.([]byte), nil
 	}
-	first := func() (*ent.TrackingKey, error) {
-		return client.TrackingKey.Query().Order(trackingkey.ByID()).First(ctx)
-	}
-	k, err := first()
+	k, err := client.TrackingKey.Get(ctx, keyID)
 	if ent.IsNotFound(err) {
 		b := make([]byte, 32)
 		if _, err := rand.Read(b); err != nil {
 			return nil, fmt.Errorf("tracking key: %w", err)
 		}
-		if err := client.TrackingKey.Create().SetSecret(b).Exec(ctx); err != nil {
+		err = client.TrackingKey.Create().SetID(keyID).SetSecret(b).OnConflictColumns(trackingkey.FieldID).DoNothing().Exec(ctx)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return nil, fmt.Errorf("tracking key: %w", err)
 		}
-		// If another replica created one at the same time, the oldest wins everywhere.
-		k, err = first()
+		k, err = client.TrackingKey.Get(ctx, keyID)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("tracking key: %w", err)

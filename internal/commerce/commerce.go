@@ -448,4 +448,3 @@ func Reverse(ctx context.Context, client *ent.Client, id pulid.ID, reason, idemp
 	}
 	return out, replayed, nil
 }
-

@@ -186,7 +186,7 @@ func fit(res *Result) error {
 			scale[j] = 1
 		}
 	}
-	const lambda = 1e-3
+	const lambda = 1e-6
 	a := mat.NewDense(n+k, k+1, nil)
 	b := mat.NewDense(n+k, 1, nil)
 	for i, d := range res.History {

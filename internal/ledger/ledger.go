@@ -24,11 +24,12 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"time"
 
-	entsql "entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect"
+	entsql "entgo.io/ent/dialect/sql"
 	"github.com/lib/pq"
 
 	"github.com/limelight-hq/limelight/ent"
@@ -37,6 +38,7 @@ import (
 	"github.com/limelight-hq/limelight/ent/predicate"
 	"github.com/limelight-hq/limelight/ent/schema/pulid"
 	"github.com/limelight-hq/limelight/internal/apperr"
+	"github.com/limelight-hq/limelight/internal/metrics"
 	"github.com/limelight-hq/limelight/internal/store"
 )
 
@@ -78,6 +80,7 @@ type Account struct {
 	Currency  string
 }
 
+// String names the account as OWNER_TYPE:owner:bucket:CUR, for logs and errors.
 func (a Account) String() string {
 	return fmt.Sprintf("%s:%s:%s:%s", a.OwnerType, a.OwnerID, a.Bucket, a.Currency)
 }
@@ -169,6 +172,7 @@ type Book struct {
 	// Tx is the database transaction; services write their own rows through it.
 	Tx       *ent.Tx
 	accounts map[Account]*ent.LedgerAccount
+	posted   []string // kinds, counted once the transaction commits
 }
 
 // Balance is the current balance of a locked account.
@@ -228,6 +232,7 @@ func (b *Book) Post(ctx context.Context, p Posting) (*ent.LedgerTransaction, err
 		}
 		acc.BalanceMinor = nb
 	}
+	b.posted = append(b.posted, p.Kind)
 	return t, nil
 }
 
@@ -324,8 +329,9 @@ func Exec(ctx context.Context, client *ent.Client, accounts []Account, fn func(c
 	slices.Sort(ids)
 	ids = slices.Compact(ids)
 	for attempt := 0; ; attempt++ {
+		var b *Book
 		err = store.WithTx(ctx, client, func(tx *ent.Tx) error {
-			b := &Book{Tx: tx, accounts: map[Account]*ent.LedgerAccount{}}
+			b = &Book{Tx: tx, accounts: map[Account]*ent.LedgerAccount{}}
 			if len(ids) > 0 {
 				rows, err := tx.LedgerAccount.Query().Where(ledgeraccount.IDIn(ids...), ForUpdate[predicate.LedgerAccount]()).
 					Order(ledgeraccount.ByID()).Unique(false).All(ctx)
@@ -338,7 +344,13 @@ func Exec(ctx context.Context, client *ent.Client, accounts []Account, fn func(c
 			}
 			return fn(ctx, b)
 		})
-		if err == nil || !Retryable(err) || attempt >= 8 {
+		if err == nil {
+			for _, k := range b.posted {
+				metrics.LedgerPosted(k)
+			}
+			return nil
+		}
+		if !Retryable(err) || attempt >= 8 {
 			return err
 		}
 		select {
@@ -418,7 +430,21 @@ func Once[T any](ctx context.Context, client *ent.Client, op Op[T]) (res T, repl
 		var zero T
 		return zero, false, err
 	}
-	return out, replay, nil
+	return Unwrap(out), replay, nil
+}
+
+// Unwrap detaches an ent entity read or written in a transaction from it, so
+// its edges can be loaded after the commit. Other values pass through.
+func Unwrap[T any](v T) T {
+	if u, ok := any(v).(interface{ Unwrap() T }); ok && !isNil(v) {
+		return u.Unwrap()
+	}
+	return v
+}
+
+func isNil(v any) bool {
+	rv := reflect.ValueOf(v)
+	return !rv.IsValid() || (rv.Kind() == reflect.Pointer && rv.IsNil())
 }
 
 // TransactionByKey finds a transaction by its idempotency key.

@@ -5,6 +5,7 @@ package metrics
 
 import (
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -63,12 +64,43 @@ func Handler() http.Handler {
 	return promhttp.HandlerFor(Registry, promhttp.HandlerOpts{Registry: Registry})
 }
 
+// maxOperations bounds the operation label: clients choose operation names,
+// and each new one would otherwise be a new time series.
+const maxOperations = 200
+
+var (
+	opsMu sync.Mutex
+	ops   = map[string]bool{}
+)
+
+// operationLabel is name if it is a plausible GraphQL name among the first
+// maxOperations seen, "anonymous" for none, and "other" otherwise.
+func operationLabel(name string) string {
+	if name == "" {
+		return "anonymous"
+	}
+	if len(name) > 64 {
+		return "other"
+	}
+	for _, c := range name {
+		if !(c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
+			return "other"
+		}
+	}
+	opsMu.Lock()
+	defer opsMu.Unlock()
+	if !ops[name] {
+		if len(ops) >= maxOperations {
+			return "other"
+		}
+		ops[name] = true
+	}
+	return name
+}
+
 // ObserveRequest records one GraphQL operation's latency.
 func ObserveRequest(operation string, d time.Duration) {
-	if operation == "" {
-		operation = "anonymous"
-	}
-	requestSeconds.WithLabelValues(operation).Observe(d.Seconds())
+	requestSeconds.WithLabelValues(operationLabel(operation)).Observe(d.Seconds())
 }
 
 // CountError records an error returned to a caller with code.

@@ -192,7 +192,7 @@ func settle(ctx context.Context, client *ent.Client, id pulid.ID, now time.Time,
 	if err != nil {
 		return nil, fmt.Errorf("settle payout %s: %w", id, err)
 	}
-	return out, nil
+	return ledger.Unwrap(out), nil
 }
 
 // Earnings is what a creator earned in one currency.
@@ -258,7 +258,7 @@ func ForInfluencer(ctx context.Context, client *ent.Client, influencerID pulid.I
 			Kind      string   `json:"kind"`
 			Sum       int64    `json:"sum"`
 		}
-		err := client.LedgerEntry.Query().Where(ledgerentry.AccountIDIn(ids...), ledgerentry.CreatedAtGTE(from), ledgerentry.CreatedAtLT(to)).
+		err := client.LedgerEntry.Query().Where(ledgerentry.AccountIDIn(ids...), ledgerentry.CreatedAtGTE(from), ledgerentry.CreatedAtLTE(to)).
 			GroupBy(ledgerentry.FieldAccountID, ledgerentry.FieldKind).Aggregate(ent.Sum(ledgerentry.FieldAmountMinor)).Scan(ctx, &rows)
 		if err != nil {
 			return nil, fmt.Errorf("earnings: %w", err)

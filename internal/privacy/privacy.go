@@ -17,6 +17,7 @@ import (
 	"github.com/limelight-hq/limelight/ent/follow"
 	"github.com/limelight-hq/limelight/ent/interaction"
 	"github.com/limelight-hq/limelight/ent/ledgeraccount"
+	"github.com/limelight-hq/limelight/ent/linkclick"
 	"github.com/limelight-hq/limelight/ent/schema/pulid"
 	"github.com/limelight-hq/limelight/ent/tip"
 	"github.com/limelight-hq/limelight/internal/apperr"
@@ -54,8 +55,8 @@ func OnForget(h ForgetHook) {
 
 // Forget erases user userID in one transaction: deletes their interactions,
 // follows (creators' follower counts go down) and the user row itself,
-// strips the user from tips (and their messages), conversions and ad
-// events, and re-owns their FAN ledger accounts with a new anonymous ID.
+// strips the user from tips (and their messages), conversions, ad events
+// and link clicks, and re-owns their FAN ledger accounts with a new anonymous ID.
 // An unknown user is NOT_FOUND; so is a second Forget of the same user.
 func Forget(ctx context.Context, client *ent.Client, userID pulid.ID) (Result, error) {
 	var res Result
@@ -91,6 +92,9 @@ func Forget(ctx context.Context, client *ent.Client, userID pulid.ID) (Result, e
 		}
 		if _, err := tx.AdEvent.Update().Where(adevent.UserID(userID)).ClearUserID().Save(ctx); err != nil {
 			return fmt.Errorf("anonymise ad events: %w", err)
+		}
+		if _, err := tx.LinkClick.Update().Where(linkclick.UserID(userID)).ClearUserID().Save(ctx); err != nil {
+			return fmt.Errorf("anonymise link clicks: %w", err)
 		}
 		anon := AnonymousPrefix + string(pulid.MustNew("US"))[2:]
 		n, err = tx.LedgerAccount.Update().

@@ -32,6 +32,12 @@ var dimColumn = map[Dimension]string{
 	ByAd:         adstatdaily.FieldAdID,
 }
 
+// dimGrain is the grain bit each dimension needs (content implies its creator).
+var dimGrain = map[Dimension]int{ByDay: 0, ByAd: GrainAd, ByInfluencer: GrainInfluencer, ByContent: GrainInfluencer | GrainContent}
+
+// MaxGroups bounds the groups one report returns.
+const MaxGroups = 10_000
+
 // MaxWindow is the longest window campaignStats answers.
 const MaxWindow = 3 * 366 * 24 * time.Hour
 
@@ -139,9 +145,10 @@ func (r countsRow) counts() Counts {
 
 // CampaignStats returns the campaign's impressions, clicks, conversions,
 // spend and revenue in the UTC days [from, to) (see Window), in total and
-// per combination of groupBy, in the campaign's currency. Groups are
-// ordered by day, then by ID. It reads only the rollup, so it costs a few
-// rows per day and creative, not one per event.
+// per combination of groupBy (at most MaxGroups of them, else BAD_INPUT),
+// in the campaign's currency. Groups are
+// ordered by day, then by ID. It reads only the rollup: the total from the
+// per-day grain, the groups from the coarsest grain with their keys.
 func CampaignStats(ctx context.Context, client *ent.Client, campaignID pulid.ID, from, to time.Time, groupBy []Dimension) (*Report, error) {
 	c, err := client.Campaign.Get(ctx, campaignID)
 	if ent.IsNotFound(err) {
@@ -164,12 +171,25 @@ func CampaignStats(ctx context.Context, client *ent.Client, campaignID pulid.ID,
 			cols = append(cols, col)
 		}
 	}
-	q := client.AdStatDaily.Query().Where(
-		adstatdaily.CampaignID(campaignID), adstatdaily.DayGTE(from), adstatdaily.DayLT(to))
+	need := 0
+	for d := range seen {
+		need |= dimGrain[d]
+	}
+	grain := Grains[len(Grains)-1]
+	for _, g := range Grains {
+		if g&need == need {
+			grain = g
+			break
+		}
+	}
 	var total []countsRow
-	if err := q.Clone().Aggregate(sums...).Scan(ctx, &total); err != nil {
+	err = client.AdStatDaily.Query().Where(adstatdaily.CampaignID(campaignID), adstatdaily.Grain(0),
+		adstatdaily.DayGTE(from), adstatdaily.DayLT(to)).Aggregate(sums...).Scan(ctx, &total)
+	if err != nil {
 		return nil, fmt.Errorf("campaign stats total: %w", err)
 	}
+	q := client.AdStatDaily.Query().Where(adstatdaily.CampaignID(campaignID), adstatdaily.Grain(grain),
+		adstatdaily.DayGTE(from), adstatdaily.DayLT(to))
 	if len(total) == 1 {
 		rep.Total = total[0].counts()
 	}
@@ -187,8 +207,11 @@ func CampaignStats(ctx context.Context, client *ent.Client, campaignID pulid.ID,
 		InfluencerID string    `json:"influencer_id"`
 		ContentID    string    `json:"content_id"`
 	}
-	if err := q.GroupBy(cols[0], cols[1:]...).Aggregate(sums...).Scan(ctx, &rows); err != nil {
+	if err := q.Limit(MaxGroups+1).GroupBy(cols[0], cols[1:]...).Aggregate(sums...).Scan(ctx, &rows); err != nil {
 		return nil, fmt.Errorf("campaign stats groups: %w", err)
+	}
+	if len(rows) > MaxGroups {
+		return nil, apperr.Errorf(apperr.BadInput, "more than %d groups: shorten the window or group by fewer keys", MaxGroups)
 	}
 	for _, r := range rows {
 		c := countsRow{r.Impressions, r.Clicks, r.Conversions, r.CostMinor, r.RevenueMinor}

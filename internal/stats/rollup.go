@@ -1,7 +1,7 @@
 // Package stats answers campaign statistics for partners and audience
 // breakdowns for creators. Campaign numbers are read from AdStatDaily, a
-// daily rollup of AdEvent kept exact by an ent hook that updates it in the
-// statement sequence (and transaction) that inserts each event.
+// daily rollup of AdEvent at several grains, kept exact by an ent hook that
+// updates it in the transaction that inserts each event.
 package stats
 
 import (
@@ -37,12 +37,39 @@ func Day(t time.Time) time.Time {
 	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
 }
 
+// Grain bits: which keys a rollup row keeps besides campaign and day.
+const (
+	GrainAd         = 1
+	GrainInfluencer = 2
+	GrainContent    = 4
+)
+
+// Grains are the grains the rollup maintains, coarsest first. Content
+// always comes with its creator (a piece of content has one).
+var Grains = []int{0, GrainAd, GrainInfluencer, GrainAd | GrainInfluencer, GrainInfluencer | GrainContent, GrainAd | GrainInfluencer | GrainContent}
+
 // Delta is what one or more events add to one rollup row.
 type Delta struct {
 	CampaignID, AdID, InfluencerID, ContentID pulid.ID
+	Grain                                     int
 	Day                                       time.Time
 	Impressions, Clicks, Conversions          int64
 	CostMinor, RevenueMinor                   int64
+}
+
+// at returns d's keys reduced to grain g.
+func (d Delta) at(g int) Delta {
+	k := Delta{CampaignID: d.CampaignID, Day: d.Day, Grain: g}
+	if g&GrainAd != 0 {
+		k.AdID = d.AdID
+	}
+	if g&GrainInfluencer != 0 {
+		k.InfluencerID = d.InfluencerID
+	}
+	if g&GrainContent != 0 {
+		k.ContentID = d.ContentID
+	}
+	return k
 }
 
 func (d *Delta) add(kind adevent.Kind, cost, revenue int64) {
@@ -91,7 +118,9 @@ func rollupHook(next ent.Mutator) ent.Mutator {
 
 type skipGuardKey struct{}
 
-func skipGuard(ctx context.Context) context.Context { return context.WithValue(ctx, skipGuardKey{}, true) }
+func skipGuard(ctx context.Context) context.Context {
+	return context.WithValue(ctx, skipGuardKey{}, true)
+}
 
 func guardHook(next ent.Mutator) ent.Mutator {
 	return hook.AdEventFunc(func(ctx context.Context, m *ent.AdEventMutation) (ent.Value, error) {
@@ -117,17 +146,19 @@ func guardHook(next ent.Mutator) ent.Mutator {
 	})
 }
 
-// Apply adds d to its rollup row, creating it if needed. The hook calls it
-// for every new event; Rebuild uses it for backfills.
+// Apply adds d (keyed at the finest grain) to its row in every grain,
+// creating rows as needed, in one statement. The hook calls it for every
+// new event.
 func Apply(ctx context.Context, c *ent.Client, d Delta) error {
-	return c.AdStatDaily.Create().
-		SetCampaignID(d.CampaignID).SetDay(d.Day).SetAdID(d.AdID).
-		SetInfluencerID(d.InfluencerID).SetContentID(d.ContentID).
-		SetImpressions(d.Impressions).SetClicks(d.Clicks).SetConversions(d.Conversions).
-		SetCostMinor(d.CostMinor).SetRevenueMinor(d.RevenueMinor).
-		OnConflictColumns(adstatdaily.FieldCampaignID, adstatdaily.FieldDay, adstatdaily.FieldAdID,
+	bs := make([]*ent.AdStatDailyCreate, len(Grains))
+	for i, g := range Grains {
+		bs[i] = newRow(c, d.at(g), d)
+	}
+	return c.AdStatDaily.CreateBulk(bs...).
+		OnConflictColumns(adstatdaily.FieldCampaignID, adstatdaily.FieldGrain, adstatdaily.FieldDay, adstatdaily.FieldAdID,
 			adstatdaily.FieldInfluencerID, adstatdaily.FieldContentID).
 		Update(func(u *ent.AdStatDailyUpsert) {
+			// The same delta for every grain, so a constant increment is right.
 			u.AddImpressions(d.Impressions).AddClicks(d.Clicks).AddConversions(d.Conversions).
 				AddCostMinor(d.CostMinor).AddRevenueMinor(d.RevenueMinor).
 				SetUpdatedAt(time.Now().UTC())
@@ -135,56 +166,46 @@ func Apply(ctx context.Context, c *ent.Client, d Delta) error {
 		Exec(ctx)
 }
 
-// rebuildPage is how many events Rebuild reads per query.
-const rebuildPage = 50_000
+// newRow builds the insert of key with the counts of v.
+func newRow(c *ent.Client, key, v Delta) *ent.AdStatDailyCreate {
+	return c.AdStatDaily.Create().
+		SetCampaignID(key.CampaignID).SetGrain(key.Grain).SetDay(key.Day).SetAdID(key.AdID).
+		SetInfluencerID(key.InfluencerID).SetContentID(key.ContentID).
+		SetImpressions(v.Impressions).SetClicks(v.Clicks).SetConversions(v.Conversions).
+		SetCostMinor(v.CostMinor).SetRevenueMinor(v.RevenueMinor)
+}
 
 // Rebuild recomputes the rollup of one campaign from its raw events: for
 // events loaded around the hook (bulk imports, benchmarks) or a rollup
-// added to a database that already had events. It reads events in pages
-// of rebuildPage and replaces the campaign's rollup rows in one transaction.
+// added to a database that already had events. It reads the events one UTC
+// day at a time along the (campaign_id, occurred_at) index and replaces the
+// campaign's rollup rows in one transaction. Run it while no events of the
+// campaign are being recorded.
 func Rebuild(ctx context.Context, client *ent.Client, campaignID pulid.ID) error {
+	// The first and last events, by the (campaign_id, occurred_at) index.
+	edge := func(o adevent.OrderOption) (*ent.AdEvent, error) {
+		e, err := client.AdEvent.Query().Where(adevent.CampaignID(campaignID)).
+			Order(o).Select(adevent.FieldOccurredAt).First(ctx)
+		if ent.IsNotFound(err) {
+			return nil, nil
+		}
+		return e, err
+	}
+	first, err := edge(ent.Asc(adevent.FieldOccurredAt))
+	if err != nil {
+		return fmt.Errorf("rebuild stats of %s: first event: %w", campaignID, err)
+	}
+	last, err := edge(ent.Desc(adevent.FieldOccurredAt))
+	if err != nil {
+		return fmt.Errorf("rebuild stats of %s: last event: %w", campaignID, err)
+	}
 	acc := map[Delta]*Delta{}
-	var after pulid.ID
-	for {
-		var page []struct {
-			ID           pulid.ID     `json:"id"`
-			AdID         pulid.ID     `json:"ad_id"`
-			InfluencerID *string      `json:"influencer_id"`
-			ContentID    *string      `json:"content_id"`
-			Kind         adevent.Kind `json:"kind"`
-			CostMinor    int64        `json:"cost_minor"`
-			RevenueMinor int64        `json:"revenue_minor"`
-			OccurredAt   time.Time    `json:"occurred_at"`
-		}
-		err := client.AdEvent.Query().
-			Where(adevent.CampaignID(campaignID), adevent.IDGT(after)).
-			Order(ent.Asc(adevent.FieldID)).Limit(rebuildPage).
-			Select(adevent.FieldID, adevent.FieldAdID, adevent.FieldInfluencerID, adevent.FieldContentID,
-				adevent.FieldKind, adevent.FieldCostMinor, adevent.FieldRevenueMinor, adevent.FieldOccurredAt).
-			Scan(ctx, &page)
-		if err != nil {
-			return fmt.Errorf("rebuild stats of %s: read events: %w", campaignID, err)
-		}
-		for _, e := range page {
-			k := Delta{CampaignID: campaignID, AdID: e.AdID, Day: Day(e.OccurredAt)}
-			if e.InfluencerID != nil {
-				k.InfluencerID = pulid.ID(*e.InfluencerID)
+	if first != nil && last != nil {
+		for day := Day(first.OccurredAt); !day.After(last.OccurredAt); day = day.AddDate(0, 0, 1) {
+			if err := rebuildDay(ctx, client, campaignID, day, acc); err != nil {
+				return err
 			}
-			if e.ContentID != nil {
-				k.ContentID = pulid.ID(*e.ContentID)
-			}
-			d := acc[k]
-			if d == nil {
-				c := k
-				d = &c
-				acc[k] = d
-			}
-			d.add(e.Kind, e.CostMinor, e.RevenueMinor)
 		}
-		if len(page) < rebuildPage {
-			break
-		}
-		after = page[len(page)-1].ID
 	}
 	tx, err := client.Tx(ctx)
 	if err != nil {
@@ -205,11 +226,7 @@ func Rebuild(ctx context.Context, client *ent.Client, campaignID pulid.ID) error
 		return err
 	}
 	for _, d := range acc {
-		builders = append(builders, tx.AdStatDaily.Create().
-			SetCampaignID(d.CampaignID).SetDay(d.Day).SetAdID(d.AdID).
-			SetInfluencerID(d.InfluencerID).SetContentID(d.ContentID).
-			SetImpressions(d.Impressions).SetClicks(d.Clicks).SetConversions(d.Conversions).
-			SetCostMinor(d.CostMinor).SetRevenueMinor(d.RevenueMinor))
+		builders = append(builders, newRow(tx.Client(), *d, *d))
 		if len(builders) == batch {
 			if err := flush(); err != nil {
 				tx.Rollback()
@@ -223,6 +240,46 @@ func Rebuild(ctx context.Context, client *ent.Client, campaignID pulid.ID) error
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("rebuild stats: commit: %w", err)
+	}
+	return nil
+}
+
+// rebuildDay adds one day of the campaign's events to acc, at every grain.
+func rebuildDay(ctx context.Context, client *ent.Client, campaignID pulid.ID, day time.Time, acc map[Delta]*Delta) error {
+	var events []struct {
+		AdID         pulid.ID     `json:"ad_id"`
+		InfluencerID *string      `json:"influencer_id"`
+		ContentID    *string      `json:"content_id"`
+		Kind         adevent.Kind `json:"kind"`
+		CostMinor    int64        `json:"cost_minor"`
+		RevenueMinor int64        `json:"revenue_minor"`
+	}
+	err := client.AdEvent.Query().
+		Where(adevent.CampaignID(campaignID), adevent.OccurredAtGTE(day), adevent.OccurredAtLT(day.AddDate(0, 0, 1))).
+		Select(adevent.FieldAdID, adevent.FieldInfluencerID, adevent.FieldContentID,
+			adevent.FieldKind, adevent.FieldCostMinor, adevent.FieldRevenueMinor).
+		Scan(ctx, &events)
+	if err != nil {
+		return fmt.Errorf("rebuild stats of %s: read %s: %w", campaignID, day.Format(time.DateOnly), err)
+	}
+	for _, e := range events {
+		k := Delta{CampaignID: campaignID, AdID: e.AdID, Day: day}
+		if e.InfluencerID != nil {
+			k.InfluencerID = pulid.ID(*e.InfluencerID)
+		}
+		if e.ContentID != nil {
+			k.ContentID = pulid.ID(*e.ContentID)
+		}
+		for _, g := range Grains {
+			gk := k.at(g)
+			d := acc[gk]
+			if d == nil {
+				c := gk
+				d = &c
+				acc[gk] = d
+			}
+			d.add(e.Kind, e.CostMinor, e.RevenueMinor)
+		}
 	}
 	return nil
 }

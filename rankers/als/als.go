@@ -32,9 +32,9 @@ const (
 )
 
 var params = []sdk.ParamSpec{
-	{Name: "factors", Kind: sdk.ParamInt, Min: 1, Max: 512, Default: "64", Doc: "latent factors per user and item"},
-	{Name: "regularization", Kind: sdk.ParamFloat, Min: 1e-6, Max: 1e4, Default: "1", LogScale: true, Doc: "L2 penalty λ on the factors"},
-	{Name: "alpha", Kind: sdk.ParamFloat, Min: 1e-3, Max: 1e4, Default: "2", LogScale: true, Doc: "confidence slope: c = 1 + alpha·weight"},
+	{Name: "factors", Kind: sdk.ParamInt, Min: 1, Max: 512, Default: "32", Doc: "latent factors per user and item"},
+	{Name: "regularization", Kind: sdk.ParamFloat, Min: 1e-6, Max: 1e4, Default: "15", LogScale: true, Doc: "L2 penalty λ on the factors"},
+	{Name: "alpha", Kind: sdk.ParamFloat, Min: 1e-3, Max: 1e4, Default: "0.2", LogScale: true, Doc: "confidence slope: c = 1 + alpha·weight"},
 	{Name: "iterations", Kind: sdk.ParamInt, Min: 1, Max: 200, Default: "12", Doc: "alternating passes over users and items"},
 	{Name: "cg_steps", Kind: sdk.ParamInt, Min: 1, Max: 64, Default: "3", Doc: "conjugate-gradient steps per row and pass"},
 	{Name: "half_life_days", Kind: sdk.ParamFloat, Min: 0, Max: 3650, Default: "7", Doc: "halve an interaction's weight per this many days before the newest one; 0 keeps all weights"},

@@ -37,12 +37,12 @@ const (
 )
 
 var params = []sdk.ParamSpec{
-	{Name: "tag_weight", Kind: sdk.ParamFloat, Min: 0, Max: 100, Default: "3", Doc: "weight of tag terms"},
-	{Name: "title_weight", Kind: sdk.ParamFloat, Min: 0, Max: 100, Default: "2", Doc: "weight of title terms"},
-	{Name: "body_weight", Kind: sdk.ParamFloat, Min: 0, Max: 100, Default: "1", Doc: "weight of body terms"},
-	{Name: "popularity_boost", Kind: sdk.ParamFloat, Min: 0, Max: 100, Default: "3", Doc: "user→items: multiply similarity by 1 + boost·√(popularity/top popularity), popularity decayed by half_life_hours"},
-	{Name: "half_life_hours", Kind: sdk.ParamFloat, Min: 1, Max: 24 * 365, Default: "168", LogScale: true, Doc: "half-life of interactions in the popularity prior"},
-	{Name: "profile_terms", Kind: sdk.ParamInt, Min: 1, Max: 10000, Default: "64", Doc: "strongest terms kept in a user profile"},
+	{Name: "tag_weight", Kind: sdk.ParamFloat, Min: 0, Max: 100, Default: "45", Doc: "weight of tag terms"},
+	{Name: "title_weight", Kind: sdk.ParamFloat, Min: 0, Max: 100, Default: "6", Doc: "weight of title terms"},
+	{Name: "body_weight", Kind: sdk.ParamFloat, Min: 0, Max: 100, Default: "80", Doc: "weight of body terms"},
+	{Name: "popularity_boost", Kind: sdk.ParamFloat, Min: 0, Max: 100, Default: "40", Doc: "user→items: multiply similarity by 1 + boost·√(popularity/top popularity), popularity decayed by half_life_hours"},
+	{Name: "half_life_hours", Kind: sdk.ParamFloat, Min: 1, Max: 24 * 365, Default: "380", LogScale: true, Doc: "half-life of interactions in the popularity prior"},
+	{Name: "profile_terms", Kind: sdk.ParamInt, Min: 1, Max: 10000, Default: "365", Doc: "strongest terms kept in a user profile"},
 }
 
 // Ranker is the content-similarity ranker. The zero value is not usable;

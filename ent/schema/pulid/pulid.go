@@ -74,7 +74,8 @@ func (u *ID) Scan(src any) error {
 	case []byte:
 		*u = ID(s)
 	case nil:
-		return fmt.Errorf("pulid: expected a value")
+		// Optional ID columns (e.g. a forgotten fan's user_id) are NULL.
+		*u = ""
 	default:
 		return fmt.Errorf("pulid: unexpected type %T", src)
 	}
