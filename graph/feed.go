@@ -7,6 +7,7 @@ import (
 	"github.com/limelight-hq/limelight/ent"
 	"github.com/limelight-hq/limelight/ent/influencer"
 	"github.com/limelight-hq/limelight/ent/schema/pulid"
+	"github.com/limelight-hq/limelight/internal/ads"
 	"github.com/limelight-hq/limelight/internal/apperr"
 	"github.com/limelight-hq/limelight/internal/feed"
 )
@@ -110,4 +111,56 @@ func (r *Resolver) toInfluencerRecommendations(ctx context.Context, scores []fee
 		}
 	}
 	return out, nil
+}
+
+// blendAds puts sponsored slots (one in every AdLoad edges) into a feed page
+// without changing its size: organic items pushed past the end are left for
+// the next page, which continues after the last organic edge shown. Ads never
+// fail a feed: if picking fails, the page stays organic.
+func (r *Resolver) blendAds(ctx context.Context, userID pulid.ID, conn *RecommendationConnection, p *feed.Page) {
+	cfg := ads.DefaultConfig()
+	slots := ads.Positions(len(p.Items), cfg.AdLoad)
+	if len(slots) == 0 {
+		return
+	}
+	beside := make([]ads.ContentRef, len(slots))
+	for i, pos := range slots {
+		beside[i] = ads.RefOf(p.Items[pos-1].Content)
+	}
+	placed, err := ads.Pick(ctx, r.client, ads.Request{UserID: userID, Slots: len(slots), Context: beside, Now: r.now(), Config: &cfg})
+	if err != nil {
+		r.log.WarnContext(ctx, "picking ads failed; serving an organic page", "err", err)
+		return
+	}
+	if len(placed) == 0 {
+		return
+	}
+	bySlot := map[int]ads.Placement{}
+	for _, pl := range placed {
+		bySlot[slots[pl.Slot]] = pl
+	}
+	organic := conn.Edges
+	edges := make([]*RecommendationEdge, 0, len(organic))
+	next := 0
+	for pos := 0; len(edges) < len(organic); pos++ {
+		if pl, ok := bySlot[pos]; ok && next > 0 {
+			reason := "sponsored"
+			if pl.Beside.ContentID != "" {
+				reason = "sponsored, matched to the content above"
+			}
+			edges = append(edges, &RecommendationEdge{
+				Cursor: organic[next-1].Cursor, Score: pl.ExpectedValue, Ranker: "ads", Reason: reason,
+				Node: &SponsoredContent{ID: pl.ImpressionID, Ad: pl.Ad, ClickURL: pl.ClickURL, Label: "Sponsored"},
+			})
+			continue
+		}
+		edges = append(edges, organic[next])
+		next++
+	}
+	if next < len(organic) {
+		conn.PageInfo.HasNextPage = true
+	}
+	conn.Edges = edges
+	end := organic[next-1].Cursor
+	conn.PageInfo.EndCursor = &end
 }

@@ -26,7 +26,7 @@ func (r *mutationResolver) TrainRanker(ctx context.Context, name string) (*Train
 }
 
 // Recommendations is the resolver for the recommendations field.
-func (r *queryResolver) Recommendations(ctx context.Context, userID pulid.ID, first *int, after *string, ranker *string, surface *FeedSurface, includeConsumed *bool) (*RecommendationConnection, error) {
+func (r *queryResolver) Recommendations(ctx context.Context, userID pulid.ID, first *int, after *string, ranker *string, surface *FeedSurface, includeConsumed *bool, sponsored *bool) (*RecommendationConnection, error) {
 	if r.feed == nil {
 		return nil, errNoFeed
 	}
@@ -44,6 +44,9 @@ func (r *queryResolver) Recommendations(ctx context.Context, userID pulid.ID, fi
 		return nil, err
 	}
 	conn := toConnection(p)
+	if deref(sponsored, true) {
+		r.blendAds(ctx, userID, conn, p)
+	}
 	conn.Experiment = exp
 	return conn, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"slices"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -282,3 +283,83 @@ func TestRecommendations(t *testing.T) {
 }
 
 func pulidOf(s string) pulid.ID { return pulid.ID(s) }
+
+func TestSponsoredSlots(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		s, _, _, ids := feedWorld(t, st)
+		uid := string(ids.Users[1])
+		partner := createPartner(t, s, "Acme")
+		var c struct{ CreateCampaign struct{ ID string } }
+		s.Must(`mutation($p: ID!, $s: Time!, $e: Time!) {
+		  createCampaign(input: {partnerId: $p, name: "Everything", budgetMinor: 100000, pricing: CPM, bidMinor: 2000, startsAt: $s, endsAt: $e}) { id } }`,
+			map[string]any{"p": partner, "s": now.Add(-time.Hour), "e": now.Add(time.Hour)}, &c)
+		s.Must(`mutation($c: ID!) { createAd(input: {campaignId: $c, title: "Knives", targetUrl: "https://acme.example/knives"}) { id } }`,
+			map[string]any{"c": c.CreateCampaign.ID}, nil)
+		var c2 struct{ CreateCampaign struct{ ID string } }
+		s.Must(`mutation($p: ID!, $s: Time!, $e: Time!) {
+		  createCampaign(input: {partnerId: $p, name: "Pans", budgetMinor: 100000, pricing: CPM, bidMinor: 1000, startsAt: $s, endsAt: $e}) { id } }`,
+			map[string]any{"p": partner, "s": now.Add(-time.Hour), "e": now.Add(time.Hour)}, &c2)
+		s.Must(`mutation($c: ID!) { createAd(input: {campaignId: $c, title: "Pans", targetUrl: "https://acme.example/pans"}) { id } }`,
+			map[string]any{"c": c2.CreateCampaign.ID}, nil)
+
+		const q = `query($u: ID!, $first: Int, $after: String, $sp: Boolean) {
+		  recommendations(userId: $u, first: $first, after: $after, sponsored: $sp) {
+		    pageInfo { hasNextPage endCursor }
+		    edges { cursor ranker node { __typename ... on Content { id } ... on SponsoredContent { id clickUrl label ad { title } } } } } }`
+		type page struct {
+			Recommendations struct {
+				PageInfo struct {
+					HasNextPage bool
+					EndCursor   string
+				}
+				Edges []struct {
+					Ranker string
+					Node   struct {
+						Typename string `json:"__typename"`
+						ID       string
+						ClickURL string
+						Ad       struct{ Title string }
+					}
+				}
+			}
+		}
+		var organic page
+		s.Must(q, map[string]any{"u": uid, "first": 20, "sp": false}, &organic)
+		var p1, p2 page
+		s.Must(q, map[string]any{"u": uid, "first": 10}, &p1)
+		s.Must(q, map[string]any{"u": uid, "first": 10, "after": p1.Recommendations.PageInfo.EndCursor}, &p2)
+		var got []string
+		for pi, p := range []page{p1, p2} {
+			if len(p.Recommendations.Edges) != 10 {
+				t.Fatalf("page %d has %d edges", pi, len(p.Recommendations.Edges))
+			}
+			for i, e := range p.Recommendations.Edges {
+				isAd := e.Node.Typename == "SponsoredContent"
+				if isAd != (i == 4 || i == 9) {
+					t.Fatalf("page %d edge %d: %s", pi, i, e.Node.Typename)
+				}
+				if isAd {
+					if e.Ranker != "ads" || !strings.HasPrefix(e.Node.ClickURL, "/r/") || e.Node.Ad.Title == "" {
+						t.Errorf("ad edge %+v", e)
+					}
+					continue
+				}
+				got = append(got, e.Node.ID)
+			}
+		}
+		var want []string
+		for _, e := range organic.Recommendations.Edges[:16] {
+			want = append(want, e.Node.ID)
+		}
+		if !slices.Equal(got, want) {
+			t.Fatalf("organic items across sponsored pages %v, want %v", got, want)
+		}
+		// Four impressions were recorded as served, and charged (CPM).
+		if n := count(t, st, "ad_events"); n != 4 {
+			t.Fatalf("recorded %d ad events, want 4", n)
+		}
+		if spent(t, st, c.CreateCampaign.ID) <= 0 {
+			t.Fatalf("CPM campaign was not charged")
+		}
+	})
+}

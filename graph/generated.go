@@ -479,7 +479,7 @@ type ComplexityRoot struct {
 		Node                   func(childComplexity int, id pulid.ID) int
 		Nodes                  func(childComplexity int, ids []pulid.ID) int
 		Rankers                func(childComplexity int) int
-		Recommendations        func(childComplexity int, userID pulid.ID, first *int, after *string, ranker *string, surface *FeedSurface, includeConsumed *bool) int
+		Recommendations        func(childComplexity int, userID pulid.ID, first *int, after *string, ranker *string, surface *FeedSurface, includeConsumed *bool, sponsored *bool) int
 		RecommendedInfluencers func(childComplexity int, userID pulid.ID, first *int) int
 		RevenueForecast        func(childComplexity int, influencerID pulid.ID, days int, currency *string) int
 		SimilarContent         func(childComplexity int, contentID pulid.ID, first *int, ranker *string) int
@@ -699,7 +699,7 @@ type QueryResolver interface {
 	InfluencerAudience(ctx context.Context, influencerID pulid.ID) (*Audience, error)
 	Viewer(ctx context.Context) (*Viewer, error)
 	ExperimentResults(ctx context.Context, experimentID pulid.ID) (*ExperimentResults, error)
-	Recommendations(ctx context.Context, userID pulid.ID, first *int, after *string, ranker *string, surface *FeedSurface, includeConsumed *bool) (*RecommendationConnection, error)
+	Recommendations(ctx context.Context, userID pulid.ID, first *int, after *string, ranker *string, surface *FeedSurface, includeConsumed *bool, sponsored *bool) (*RecommendationConnection, error)
 	SimilarContent(ctx context.Context, contentID pulid.ID, first *int, ranker *string) (*RecommendationConnection, error)
 	RecommendedInfluencers(ctx context.Context, userID pulid.ID, first *int) ([]*InfluencerRecommendation, error)
 	Rankers(ctx context.Context) ([]*Ranker, error)
@@ -2746,7 +2746,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Recommendations(childComplexity, args["userId"].(pulid.ID), args["first"].(*int), args["after"].(*string), args["ranker"].(*string), args["surface"].(*FeedSurface), args["includeConsumed"].(*bool)), true
+		return e.ComplexityRoot.Query.Recommendations(childComplexity, args["userId"].(pulid.ID), args["first"].(*int), args["after"].(*string), args["ranker"].(*string), args["surface"].(*FeedSurface), args["includeConsumed"].(*bool), args["sponsored"].(*bool)), true
 	case "Query.recommendedInfluencers":
 		if e.ComplexityRoot.Query.RecommendedInfluencers == nil {
 			break
@@ -5990,6 +5990,14 @@ func (ec *executionContext) field_Query_recommendations_args(ctx context.Context
 		return nil, err
 	}
 	args["includeConsumed"] = arg5
+	arg6, err := graphql.ProcessArgField(ctx, rawArgs, "sponsored",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["sponsored"] = arg6
 	return args, nil
 }
 
@@ -14894,7 +14902,7 @@ func (ec *executionContext) _Query_recommendations(ctx context.Context, field gr
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Recommendations(ctx, fc.Args["userId"].(pulid.ID), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["ranker"].(*string), fc.Args["surface"].(*FeedSurface), fc.Args["includeConsumed"].(*bool))
+			return ec.Resolvers.Query().Recommendations(ctx, fc.Args["userId"].(pulid.ID), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["ranker"].(*string), fc.Args["surface"].(*FeedSurface), fc.Args["includeConsumed"].(*bool), fc.Args["sponsored"].(*bool))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *RecommendationConnection) graphql.Marshaler {
@@ -16607,15 +16615,15 @@ func (ec *executionContext) _SponsoredContent_id(ctx context.Context, field grap
 			return obj.ID, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_SponsoredContent_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SponsoredContent", field, false, false, "String")
+	return graphql.NewScalarFieldContext("SponsoredContent", field, false, false, "ID")
 }
 
 func (ec *executionContext) _SponsoredContent_ad(ctx context.Context, field graphql.CollectedField, obj *SponsoredContent) (ret graphql.Marshaler) {

@@ -1,11 +1,14 @@
 package graph
 
-import "github.com/limelight-hq/limelight/ent"
+import (
+	"github.com/limelight-hq/limelight/ent"
+	"github.com/limelight-hq/limelight/ent/schema/pulid"
+)
 
 // SponsoredContent is an ad placed in a feed slot.
 type SponsoredContent struct {
 	// ID identifies the placement (one served impression).
-	ID string `json:"id"`
+	ID pulid.ID `json:"id"`
 	// Ad is the ad shown.
 	Ad *ent.Ad `json:"ad"`
 	// ClickURL is the signed, tracked click-through path.
