@@ -22,6 +22,7 @@ import (
 	"github.com/limelight-hq/limelight/internal/ratelimit"
 	"github.com/limelight-hq/limelight/internal/seed"
 	"github.com/limelight-hq/limelight/internal/store"
+	"github.com/limelight-hq/limelight/rankers/sdk"
 )
 
 // BenchCmd measures the feed end to end: HTTP → GraphQL → ranker plugin.
@@ -73,7 +74,8 @@ func (c *BenchCmd) Run(ctx context.Context, log *slog.Logger) error {
 		}
 		log.Info("seeded", "users", cfg.Users, "items", cfg.Contents, "interactions", cfg.Interactions, "took", time.Since(start).Round(time.Millisecond))
 	}
-	h, svc, err := startFeed(ctx, st, "", quiet)
+	// The benchmark model is the one the issue sets: 64 factors.
+	h, svc, err := startFeedParams(ctx, st, "", map[string]sdk.Params{"als": {"factors": "64"}}, quiet)
 	if err != nil {
 		return err
 	}

@@ -25,6 +25,7 @@ import (
 	"github.com/limelight-hq/limelight/internal/store"
 	"github.com/limelight-hq/limelight/rankers/builtin"
 	"github.com/limelight-hq/limelight/rankers/host"
+	"github.com/limelight-hq/limelight/rankers/sdk"
 )
 
 // Globals are settings shared by every subcommand.
@@ -99,6 +100,11 @@ func startFeedWith(ctx context.Context, st *store.Store, rankersDir, paramsFile 
 	if err != nil {
 		return nil, nil, err
 	}
+	return startFeedParams(ctx, st, rankersDir, params, log)
+}
+
+// startFeedParams is startFeed with hyperparameters per ranker.
+func startFeedParams(ctx context.Context, st *store.Store, rankersDir string, params map[string]sdk.Params, log *slog.Logger) (*host.Host, *feed.Service, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return nil, nil, fmt.Errorf("find own binary: %w", err)

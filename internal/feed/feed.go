@@ -213,9 +213,7 @@ func (s *Service) lock(ctx context.Context) (func(), error) {
 		s.trainMu.Unlock()
 		return nil, err
 	}
-	h := fnv.New64a()
-	h.Write([]byte("limelight/train"))
-	key := int64(h.Sum64())
+	key := TrainLockKey()
 	var ok bool
 	if err := conn.QueryRowContext(ctx, "SELECT pg_try_advisory_lock($1)", key).Scan(&ok); err != nil || !ok {
 		conn.Close()
@@ -230,6 +228,13 @@ func (s *Service) lock(ctx context.Context) (func(), error) {
 		conn.Close()
 		s.trainMu.Unlock()
 	}, nil
+}
+
+// TrainLockKey is the PostgreSQL advisory lock key that training holds.
+func TrainLockKey() int64 {
+	h := fnv.New64a()
+	h.Write([]byte("limelight/train"))
+	return int64(h.Sum64())
 }
 
 // Refresh imports, for every ranker, the newest stored snapshot if it is not

@@ -1,0 +1,140 @@
+package feed_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"testing"
+	"time"
+
+	"entgo.io/ent/dialect"
+
+	"github.com/limelight-hq/limelight/internal/apperr"
+	"github.com/limelight-hq/limelight/internal/feed"
+	"github.com/limelight-hq/limelight/internal/seed"
+	"github.com/limelight-hq/limelight/internal/store"
+	"github.com/limelight-hq/limelight/internal/store/storetest"
+	"github.com/limelight-hq/limelight/rankers/builtin"
+	"github.com/limelight-hq/limelight/rankers/host"
+)
+
+// TestMain lets the test binary serve the built-in rankers as plugins.
+func TestMain(m *testing.M) {
+	if len(os.Args) == 3 && os.Args[1] == "ranker" {
+		if err := builtin.Serve(os.Args[2]); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+var now = time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
+
+func replica(t *testing.T, st *store.Store) *feed.Service {
+	t.Helper()
+	h, err := host.New(context.Background(), host.Config{Self: os.Args[0], Builtins: []string{"als", "popular"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { h.Close() })
+	return feed.New(st.Client, st.DB, st.Dialect == dialect.Postgres, h, feed.DefaultConfig())
+}
+
+func version(svc *feed.Service, name string) string {
+	for _, r := range svc.Rankers() {
+		if r.Name == name {
+			return r.ModelVersion
+		}
+	}
+	return ""
+}
+
+// Two replicas share one database: what one trains, the other loads from
+// the stored snapshot instead of training, and serves identically.
+func TestReplicasShareSnapshots(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		cfg := seed.Demo()
+		cfg.Users, cfg.Influencers, cfg.Contents, cfg.Interactions = 200, 20, 300, 6000
+		cfg.Now = now
+		w, err := seed.Generate(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids, err := seed.Load(ctx, st.Client, w)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, b := replica(t, st), replica(t, st)
+		missing, err := b.Load(ctx)
+		if err != nil || len(missing) != 2 {
+			t.Fatalf("empty store: missing %v, err %v", missing, err)
+		}
+		rep, err := a.Train(ctx, "als", now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.Interactions == 0 || rep.Users != 200 || rep.Items != 300 {
+			t.Fatalf("report %+v", rep)
+		}
+		if missing, err = b.Load(ctx); err != nil || len(missing) != 0 {
+			t.Fatalf("after training elsewhere: missing %v, err %v", missing, err)
+		}
+		if va, vb := version(a, "als"), version(b, "als"); va == "" || va != vb {
+			t.Fatalf("replica versions %q and %q", va, vb)
+		}
+		req := feed.Request{UserID: ids.Users[3], First: 10, Now: now}
+		pa, err := a.Recommend(ctx, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pb, err := b.Recommend(ctx, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if pa.Ranker != "als" || pb.Ranker != "als" || len(pa.Items) != 10 {
+			t.Fatalf("pages served by %s / %s", pa.Ranker, pb.Ranker)
+		}
+		for i := range pa.Items {
+			if pa.Items[i].ContentID != pb.Items[i].ContentID {
+				t.Fatalf("replicas rank differently at %d", i)
+			}
+		}
+		// A cursor from one replica continues on the other.
+		next, err := b.Recommend(ctx, feed.Request{UserID: ids.Users[3], First: 10, After: pa.Items[9].Cursor, Now: now})
+		if err != nil || len(next.Items) == 0 {
+			t.Fatalf("cursor across replicas: %v", err)
+		}
+	})
+}
+
+// One replica trains at a time: while the lock is held elsewhere, a second
+// training is refused with CONFLICT instead of running twice.
+func TestTrainingLock(t *testing.T) {
+	t.Run("postgres", func(t *testing.T) {
+		st := storetest.Postgres(t)
+		a, b := replica(t, st), replica(t, st)
+		conn, err := st.DB.Conn(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		// Hold the lock the way another replica would.
+		if _, err := conn.ExecContext(context.Background(), "SELECT pg_advisory_lock($1)", feed.TrainLockKey()); err != nil {
+			t.Fatal(err)
+		}
+		_, err = a.Train(context.Background(), "popular", now)
+		if apperr.CodeOf(err) != apperr.Conflict || !errors.Is(err, feed.ErrTrainingBusy) {
+			t.Fatalf("train under another replica's lock: %v", err)
+		}
+		if _, err := conn.ExecContext(context.Background(), "SELECT pg_advisory_unlock($1)", feed.TrainLockKey()); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := b.Train(context.Background(), "popular", now); err != nil {
+			t.Fatalf("train after unlock: %v", err)
+		}
+	})
+}
