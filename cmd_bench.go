@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/limelight-hq/limelight/graph"
+	"github.com/limelight-hq/limelight/internal/auth"
 	"github.com/limelight-hq/limelight/internal/ratelimit"
 	"github.com/limelight-hq/limelight/internal/seed"
 	"github.com/limelight-hq/limelight/internal/store"
@@ -91,6 +92,10 @@ func (c *BenchCmd) Run(ctx context.Context, log *slog.Logger) error {
 		}
 		log.Info("trained als", "took", rep.Duration.Round(time.Millisecond), "users", rep.Users, "items", rep.Items, "pairs", rep.Interactions)
 	}
+	_, appKey, err := auth.Create(ctx, st.Client, auth.App, "", "bench")
+	if err != nil {
+		return err
+	}
 	users, err := st.Client.User.Query().Limit(5000).IDs(ctx)
 	if err != nil {
 		return err
@@ -137,8 +142,8 @@ func (c *BenchCmd) Run(ctx context.Context, log *slog.Logger) error {
 			name string
 			body func(*rand.Rand) []byte
 		}{{"feed", feedBody}, {"__typename", trivial}} {
-			load(ctx, client, url, q.body, n, time.Second) // warm up
-			r := load(ctx, client, url, q.body, n, c.Duration)
+			load(ctx, client, url, appKey, q.body, n, time.Second) // warm up
+			r := load(ctx, client, url, appKey, q.body, n, c.Duration)
 			fmt.Printf("%-12s %8d %10.0f %10s %10s %8d\n", q.name, n, r.rps, r.p50, r.p99, r.errors)
 			if q.name == "feed" {
 				feedRPS = r.rps
@@ -157,7 +162,7 @@ type loadResult struct {
 }
 
 // load runs n clients in a closed loop for d and reports throughput and latency.
-func load(ctx context.Context, client *http.Client, url string, body func(*rand.Rand) []byte, n int, d time.Duration) loadResult {
+func load(ctx context.Context, client *http.Client, url, key string, body func(*rand.Rand) []byte, n int, d time.Duration) loadResult {
 	var (
 		mu     sync.Mutex
 		lats   []time.Duration
@@ -178,7 +183,10 @@ func load(ctx context.Context, client *http.Client, url string, body func(*rand.
 			for cctx.Err() == nil {
 				b := body(r)
 				t0 := time.Now()
-				resp, err := client.Post(url, "application/json", bytes.NewReader(b))
+				req, _ := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(b))
+				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set("Authorization", "Bearer "+key)
+				resp, err := client.Do(req)
 				if err != nil {
 					if cctx.Err() == nil {
 						errs.Add(1)

@@ -20,6 +20,7 @@ import (
 
 	"github.com/limelight-hq/limelight/graph"
 	"github.com/limelight-hq/limelight/internal/feed"
+	"github.com/limelight-hq/limelight/internal/metrics"
 	"github.com/limelight-hq/limelight/internal/ratelimit"
 	"github.com/limelight-hq/limelight/internal/seed"
 	"github.com/limelight-hq/limelight/internal/store"
@@ -109,7 +110,8 @@ func startFeedParams(ctx context.Context, st *store.Store, rankersDir string, pa
 	if err != nil {
 		return nil, nil, fmt.Errorf("find own binary: %w", err)
 	}
-	h, err := host.New(ctx, host.Config{Self: self, Builtins: builtin.Names(), Dir: rankersDir, Logger: log})
+	h, err := host.New(ctx, host.Config{Self: self, Builtins: builtin.Names(), Dir: rankersDir, Logger: log,
+		OnRestart: metrics.RankerRestarted})
 	if err != nil {
 		return nil, nil, err
 	}

@@ -1,11 +1,13 @@
 package graph_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -161,7 +163,7 @@ func TestEveryOwnedFieldIsWalked(t *testing.T) {
 		walked[strings.SplitN(c.field, "(", 2)[0]] = true
 	}
 	public := map[string]bool{"node": true, "nodes": true, "users": true, "influencers": true, "contents": true, "viewer": true}
-	guarded := []string{"schema.graphqls", "access.graphqls", "money.graphqls"}
+	guarded := []string{"schema.graphqls", "access.graphqls", "money.graphqls", "feed.graphqls", "experiment.graphqls"}
 	for _, typ := range []*ast.Definition{schema.Query, schema.Mutation} {
 		for _, f := range typ.Fields {
 			if strings.HasPrefix(f.Name, "__") {
@@ -408,6 +410,30 @@ func TestIntrospectionAndObservability(t *testing.T) {
 		"limelight_interactions_ingested_total", "limelight_rate_limited_total"} {
 		if !strings.Contains(string(b), want) {
 			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+}
+
+// TestRequestLogs: one line per request with its ID, operation and key ID,
+// and no secrets or personal data.
+func TestRequestLogs(t *testing.T) {
+	st := storetest.SQLite(t)
+	var buf bytes.Buffer
+	s := graphtest.NewWith(t, st, graph.Deps{Logger: slog.New(slog.NewTextHandler(&buf, nil))})
+	s.Must(`mutation NewFan($h: String!) { createUser(input: {handle: $h, displayName: "Greta Private", country: "SE"}) { id } }`,
+		map[string]any{"h": "greta_private"}, nil)
+	bad := s.As("")
+	bad.Header.Set("Authorization", "Bearer "+auth.Prefix+strings.Repeat("x", 43))
+	bad.Do(`{ __typename }`, nil)
+	logs := buf.String()
+	for _, secret := range []string{s.AdminKey, auth.Prefix + strings.Repeat("x", 43), "greta", "Greta"} {
+		if strings.Contains(logs, secret) {
+			t.Errorf("log contains %q:\n%s", secret, logs)
+		}
+	}
+	for _, want := range []string{"operation=NewFan", "role=ADMIN", "key_id=AK", "status=401", "request_id="} {
+		if !strings.Contains(logs, want) {
+			t.Errorf("log lacks %q:\n%s", want, logs)
 		}
 	}
 }

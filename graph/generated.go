@@ -12400,7 +12400,25 @@ func (ec *executionContext) _Mutation_trainRanker(ctx context.Context, field gra
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().TrainRanker(ctx, fc.Args["name"].(string))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNAPIKeyRole2ᚕgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋapikeyᚐRoleᚄ(ctx, []any{"ADMIN"})
+				if err != nil {
+					var zeroVal *TrainReport
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *TrainReport
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, roles, nil)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *TrainReport) graphql.Marshaler {
 			return ec.marshalNTrainReport2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋgraphᚐTrainReport(ctx, selections, v)
 		},
@@ -14904,7 +14922,25 @@ func (ec *executionContext) _Query_recommendations(ctx context.Context, field gr
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Query().Recommendations(ctx, fc.Args["userId"].(pulid.ID), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["ranker"].(*string), fc.Args["surface"].(*FeedSurface), fc.Args["includeConsumed"].(*bool), fc.Args["sponsored"].(*bool))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNAPIKeyRole2ᚕgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋapikeyᚐRoleᚄ(ctx, []any{"APP"})
+				if err != nil {
+					var zeroVal *RecommendationConnection
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *RecommendationConnection
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, roles, nil)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *RecommendationConnection) graphql.Marshaler {
 			return ec.marshalNRecommendationConnection2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋgraphᚐRecommendationConnection(ctx, selections, v)
 		},
@@ -14948,7 +14984,25 @@ func (ec *executionContext) _Query_similarContent(ctx context.Context, field gra
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Query().SimilarContent(ctx, fc.Args["contentId"].(pulid.ID), fc.Args["first"].(*int), fc.Args["ranker"].(*string))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNAPIKeyRole2ᚕgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋapikeyᚐRoleᚄ(ctx, []any{"APP"})
+				if err != nil {
+					var zeroVal *RecommendationConnection
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *RecommendationConnection
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, roles, nil)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *RecommendationConnection) graphql.Marshaler {
 			return ec.marshalNRecommendationConnection2ᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋgraphᚐRecommendationConnection(ctx, selections, v)
 		},
@@ -14992,7 +15046,25 @@ func (ec *executionContext) _Query_recommendedInfluencers(ctx context.Context, f
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Query().RecommendedInfluencers(ctx, fc.Args["userId"].(pulid.ID), fc.Args["first"].(*int))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNAPIKeyRole2ᚕgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋapikeyᚐRoleᚄ(ctx, []any{"APP"})
+				if err != nil {
+					var zeroVal []*InfluencerRecommendation
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal []*InfluencerRecommendation
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, roles, nil)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v []*InfluencerRecommendation) graphql.Marshaler {
 			return ec.marshalNInfluencerRecommendation2ᚕᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋgraphᚐInfluencerRecommendationᚄ(ctx, selections, v)
 		},
@@ -15035,7 +15107,25 @@ func (ec *executionContext) _Query_rankers(ctx context.Context, field graphql.Co
 		func(ctx context.Context) (any, error) {
 			return ec.Resolvers.Query().Rankers(ctx)
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNAPIKeyRole2ᚕgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋentᚋapikeyᚐRoleᚄ(ctx, []any{"ADMIN"})
+				if err != nil {
+					var zeroVal []*Ranker
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal []*Ranker
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, roles, nil)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v []*Ranker) graphql.Marshaler {
 			return ec.marshalNRanker2ᚕᚖgithubᚗcomᚋlimelightᚑhqᚋlimelightᚋgraphᚐRankerᚄ(ctx, selections, v)
 		},

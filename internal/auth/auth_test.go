@@ -49,7 +49,7 @@ func TestKeys(t *testing.T) {
 		}{
 			{auth.Partner, "", apperr.BadInput},
 			{auth.Partner, "PA01JAAAAAAAAAAAAAAAAAAAAAAA", apperr.NotFound},
-			{auth.Influencer, pulid.ID(inf.ID[:len(inf.ID)-1] + "Z"), apperr.NotFound},
+			{auth.Influencer, "IN01JAAAAAAAAAAAAAAAAAAAAAAA", apperr.NotFound},
 			{auth.App, inf.ID, apperr.BadInput},
 			{"ROOT", "", apperr.BadInput},
 		} {

@@ -72,6 +72,7 @@ type Service struct {
 	models  map[string]*model
 
 	trainMu sync.Mutex
+	cache   *contentCache
 }
 
 // New returns a service over the store and the ranker host. db and
@@ -84,7 +85,7 @@ func New(client *ent.Client, db *sql.DB, postgres bool, h *host.Host, cfg Config
 	m := &Mapping{}
 	m.index()
 	return &Service{client: client, db: db, pg: postgres, host: h, cfg: cfg, log: cfg.Logger,
-		mapping: m, models: map[string]*model{}}
+		mapping: m, models: map[string]*model{}, cache: newContentCache(5*time.Second, 100_000)}
 }
 
 // Host returns the ranker host.

@@ -15,6 +15,7 @@ import (
 	"github.com/limelight-hq/limelight/ent/schema/pulid"
 	"github.com/limelight-hq/limelight/ent/user"
 	"github.com/limelight-hq/limelight/internal/apperr"
+	"github.com/limelight-hq/limelight/internal/metrics"
 	"github.com/limelight-hq/limelight/rankers/host"
 	"github.com/limelight-hq/limelight/rankers/sdk"
 )
@@ -134,7 +135,9 @@ func (s *Service) Recommend(ctx context.Context, req Request) (*Page, error) {
 	if q.Candidates != nil && len(q.Candidates) == 0 {
 		return page, nil
 	}
+	t0 := time.Now()
 	res, err := s.host.Recommend(ctx, name, q)
+	observe(name, "recommend", t0, res, err)
 	if err != nil {
 		return nil, hostErr(err)
 	}
@@ -142,9 +145,11 @@ func (s *Service) Recommend(ctx context.Context, req Request) (*Page, error) {
 	page.Total = len(res.Items)
 
 	// Walk the ranking from the cursor, skipping content that is gone.
+	// Read a few more than a page, to fill in for content that is gone.
 	window := res.Items[min(cur.Offset, len(res.Items)):]
-	ids := make([]pulid.ID, 0, min(len(window), req.First*2))
-	for _, it := range window[:min(len(window), req.First*2)] {
+	lookahead := min(len(window), req.First+req.First/4+2)
+	ids := make([]pulid.ID, 0, lookahead)
+	for _, it := range window[:lookahead] {
 		if int(it.Item) < len(m.Items) {
 			ids = append(ids, m.Items[it.Item])
 		}
@@ -164,7 +169,7 @@ func (s *Service) Recommend(ctx context.Context, req Request) (*Page, error) {
 		}
 		c := contents[m.Items[it.Item]]
 		if c == nil {
-			if i >= req.First*2 {
+			if i >= lookahead {
 				break // rare: many removed items in a row; end the page here
 			}
 			continue
@@ -253,18 +258,24 @@ func (s *Service) surface(ctx context.Context, m *Mapping, numItems int, userID 
 	return nil
 }
 
-// published loads the published content among ids.
+// published loads the published content among ids, through the cache.
 func (s *Service) published(ctx context.Context, ids []pulid.ID) (map[pulid.ID]*ent.Content, error) {
-	out := make(map[pulid.ID]*ent.Content, len(ids))
-	if len(ids) == 0 {
-		return out, nil
+	now := time.Now()
+	out, missing := s.cache.get(ids, now)
+	if len(missing) > 0 {
+		cs, err := s.client.Content.Query().Where(content.IDIn(missing...)).All(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("load content: %w", err)
+		}
+		s.cache.put(cs, now)
+		for _, c := range cs {
+			out[c.ID] = c
+		}
 	}
-	cs, err := s.client.Content.Query().Where(content.IDIn(ids...), content.StatusEQ(content.StatusPUBLISHED)).All(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("load content: %w", err)
-	}
-	for _, c := range cs {
-		out[c.ID] = c
+	for id, c := range out {
+		if c.Status != content.StatusPUBLISHED {
+			delete(out, id)
+		}
 	}
 	return out, nil
 }
@@ -328,7 +339,9 @@ func (s *Service) Similar(ctx context.Context, contentID pulid.ID, first int, ra
 	var res host.Result
 	var err error
 	if it >= 0 && mod != nil && int(it) < mod.numItems {
+		t0 := time.Now()
 		res, err = s.host.Similar(ctx, ranker, it, first+10, nil)
+		observe(ranker, "similar", t0, res, err)
 	} else {
 		q := sdk.Query{User: -1, K: first + 10}
 		if it >= 0 {
@@ -410,4 +423,16 @@ func (s *Service) RecommendedInfluencers(ctx context.Context, userID pulid.ID, f
 		out = out[:first]
 	}
 	return out, nil
+}
+
+// errFallback marks, in metrics, a call the fallback had to answer.
+var errFallback = errors.New("served by the fallback")
+
+// observe records a ranker call's latency, and as an error a failed call or
+// one the fallback answered.
+func observe(ranker, method string, t0 time.Time, res host.Result, err error) {
+	if err == nil && res.Fallback {
+		err = errFallback
+	}
+	metrics.RankerCall(ranker, method, time.Since(t0), err)
 }

@@ -110,6 +110,10 @@ type Config struct {
 	// Logger receives the host's log and the rankers' stderr. Default
 	// slog.Default().
 	Logger *slog.Logger
+
+	// OnRestart, if set, is called after a crashed ranker was restarted
+	// (for metrics).
+	OnRestart func(name string)
 }
 
 func (c *Config) setDefaults() {

@@ -276,6 +276,9 @@ func (r *ranker) restartLoop(failures int) {
 			r.mu.Unlock()
 			r.pingFails.Store(0)
 			r.h.log.Info("ranker restarted", "ranker", r.name, "pid", p.pid, "restarts", r.status().Restarts)
+			if r.h.cfg.OnRestart != nil {
+				r.h.cfg.OnRestart(r.name)
+			}
 			return
 		}
 		failures++
