@@ -3,6 +3,7 @@
 package migrate
 
 import (
+	"entgo.io/ent/dialect/entsql"
 	"entgo.io/ent/dialect/sql/schema"
 	"entgo.io/ent/schema/field"
 )
@@ -258,6 +259,16 @@ var (
 		Name:       "experiments",
 		Columns:    ExperimentsColumns,
 		PrimaryKey: []*schema.Column{ExperimentsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "experiment_status",
+				Unique:  true,
+				Columns: []*schema.Column{ExperimentsColumns[4]},
+				Annotation: &entsql.IndexAnnotation{
+					Where: "status = 'RUNNING'",
+				},
+			},
+		},
 	}
 	// FollowsColumns holds the columns for the "follows" table.
 	FollowsColumns = []*schema.Column{

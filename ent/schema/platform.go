@@ -3,6 +3,8 @@ package schema
 import (
 	"time"
 
+	entsql "entgo.io/ent/dialect/entsql"
+
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
 	"entgo.io/ent/schema"
@@ -71,5 +73,12 @@ func (Experiment) Fields() []ent.Field {
 		field.JSON("variants", []Variant{}).Annotations(entgql.Skip()),
 		field.Enum("status").Values("RUNNING", "STOPPED").Default("RUNNING"),
 		field.Time("stopped_at").Optional().Nillable(),
+	}
+}
+
+func (Experiment) Indexes() []ent.Index {
+	return []ent.Index{
+		// At most one experiment runs at a time, even when two start at once.
+		index.Fields("status").Unique().Annotations(entsql.IndexWhere("status = 'RUNNING'")),
 	}
 }

@@ -81,6 +81,10 @@ func Create(ctx context.Context, client *ent.Client, name string, variants []sch
 	})
 	running.Delete(client)
 	if ent.IsConstraintError(err) {
+		// Lost a race: another experiment started, or took the name, meanwhile.
+		if running, rerr := client.Experiment.Query().Where(experiment.StatusEQ(experiment.StatusRUNNING)).First(ctx); rerr == nil {
+			return nil, apperr.Wrap(apperr.Conflict, err, fmt.Sprintf("experiment %q is running; stop it first", running.Name))
+		}
 		return nil, apperr.Wrap(apperr.Conflict, err, fmt.Sprintf("an experiment named %q exists", name))
 	}
 	if err != nil {

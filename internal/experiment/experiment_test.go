@@ -200,3 +200,33 @@ func TestCreateStopAndResults(t *testing.T) {
 		}
 	})
 }
+
+// Experiments started at the same moment: exactly one runs.
+func TestConcurrentStartsRunOne(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		vs := []schema.Variant{{Ranker: "popular", Weight: 1}, {Ranker: "als", Weight: 1}}
+		known := func(string) bool { return true }
+		now := time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
+		errs := make(chan error, 8)
+		for i := range 8 {
+			go func() {
+				_, err := experiment.Create(ctx, st.Client, fmt.Sprintf("race-%d", i), vs, known, now)
+				errs <- err
+			}()
+		}
+		ok := 0
+		for range 8 {
+			switch err := <-errs; {
+			case err == nil:
+				ok++
+			case apperr.CodeOf(err) != apperr.Conflict:
+				t.Errorf("losing start: %v, want CONFLICT", err)
+			}
+		}
+		running, err := st.Client.Experiment.Query().Count(ctx)
+		if ok != 1 || err != nil || running != 1 {
+			t.Fatalf("%d starts succeeded, %d experiments stored (%v)", ok, running, err)
+		}
+	})
+}
