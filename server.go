@@ -294,6 +294,9 @@ func seedIfEmpty(ctx context.Context, st *store.Store, log *slog.Logger, cfg see
 	if err != nil {
 		return "", err
 	}
+	if err := seed.LoadMoney(ctx, st.Client, w, ids, cfg.Now); err != nil {
+		return "", err
+	}
 	log.Info("seeded demo world", "users", len(w.Users), "influencers", len(w.Influencers),
 		"contents", len(w.Contents), "interactions", len(w.Interactions), "took", time.Since(start).Round(time.Millisecond))
 	return exampleQuery(string(ids.Users[0])), nil
