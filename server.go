@@ -57,6 +57,7 @@ func (c *RankerCmd) Run() error { return builtin.Serve(c.Name) }
 
 // TrainCmd trains rankers once.
 type TrainCmd struct {
+	PipelineFlags
 	Rankers    []string `arg:"" optional:"" help:"Rankers to train (default: all)."`
 	RankersDir string   `name:"rankers-dir" env:"LIMELIGHT_RANKERS_DIR" help:"Directory of external ranker plugins (with rankers.json)."`
 	Params     string   `name:"ranker-params" env:"LIMELIGHT_RANKER_PARAMS" type:"existingfile" help:"JSON file of hyperparameters per ranker, e.g. from eval --tune --save."`
@@ -69,7 +70,7 @@ func (c *TrainCmd) Run(ctx context.Context, g *Globals, log *slog.Logger) error 
 		return err
 	}
 	defer st.Close()
-	h, svc, err := startFeedWith(ctx, st, c.RankersDir, c.Params, log)
+	h, svc, err := startFeedWith(ctx, st, c.RankersDir, c.Params, c.PipelineFlags, log)
 	if err != nil {
 		return err
 	}
@@ -92,20 +93,29 @@ func (c *TrainCmd) Run(ctx context.Context, g *Globals, log *slog.Logger) error 
 
 // startFeed starts the ranker plugins and the feed service over them.
 func startFeed(ctx context.Context, st *store.Store, rankersDir string, log *slog.Logger) (*host.Host, *feed.Service, error) {
-	return startFeedWith(ctx, st, rankersDir, "", log)
+	return startFeedWith(ctx, st, rankersDir, "", PipelineFlags{}, log)
 }
 
 // startFeedWith is startFeed with a --ranker-params file ("" for none).
-func startFeedWith(ctx context.Context, st *store.Store, rankersDir, paramsFile string, log *slog.Logger) (*host.Host, *feed.Service, error) {
+func startFeedWith(ctx context.Context, st *store.Store, rankersDir, paramsFile string, pf PipelineFlags, log *slog.Logger) (*host.Host, *feed.Service, error) {
 	params, err := loadRankerParams(paramsFile)
 	if err != nil {
 		return nil, nil, err
 	}
-	return startFeedParams(ctx, st, rankersDir, params, log)
+	pipe, err := pf.pipeline()
+	if err != nil {
+		return nil, nil, err
+	}
+	return startFeedPipeline(ctx, st, rankersDir, params, pipe, log)
 }
 
 // startFeedParams is startFeed with hyperparameters per ranker.
 func startFeedParams(ctx context.Context, st *store.Store, rankersDir string, params map[string]sdk.Params, log *slog.Logger) (*host.Host, *feed.Service, error) {
+	return startFeedPipeline(ctx, st, rankersDir, params, feed.DefaultPipeline(), log)
+}
+
+// startFeedPipeline is startFeedParams with a training pipeline.
+func startFeedPipeline(ctx context.Context, st *store.Store, rankersDir string, params map[string]sdk.Params, pipe feed.Pipeline, log *slog.Logger) (*host.Host, *feed.Service, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return nil, nil, fmt.Errorf("find own binary: %w", err)
@@ -118,11 +128,13 @@ func startFeedParams(ctx context.Context, st *store.Store, rankersDir string, pa
 	cfg := feed.DefaultConfig()
 	cfg.Logger = log
 	cfg.Params = params
+	cfg.Pipeline = pipe
 	return h, feed.New(st.Client, st.DB, st.Dialect == dialect.Postgres, h, cfg), nil
 }
 
 // ServeCmd serves HTTP.
 type ServeCmd struct {
+	PipelineFlags
 	Addr       string        `name:"addr" env:"LIMELIGHT_ADDR" default:"localhost:8080" help:"Address to listen on."`
 	Demo       bool          `name:"demo" env:"LIMELIGHT_DEMO" default:"true" negatable:"" help:"Seed the demo world when the database is empty."`
 	RankersDir string        `name:"rankers-dir" env:"LIMELIGHT_RANKERS_DIR" help:"Directory of external ranker plugins (with rankers.json)."`
@@ -182,7 +194,7 @@ func (c *ServeCmd) Run(ctx context.Context, g *Globals, log *slog.Logger) error 
 	if err := bootstrapAdminKey(ctx, st, os.Stdout, log); err != nil {
 		return err
 	}
-	h, svc, err := startFeedWith(ctx, st, c.RankersDir, c.Params, log)
+	h, svc, err := startFeedWith(ctx, st, c.RankersDir, c.Params, c.PipelineFlags, log)
 	if err != nil {
 		return err
 	}
