@@ -4,8 +4,6 @@ import (
 	"context"
 	"sort"
 
-	"github.com/limelight-hq/limelight/ent"
-	"github.com/limelight-hq/limelight/ent/influencer"
 	"github.com/limelight-hq/limelight/ent/schema/pulid"
 	"github.com/limelight-hq/limelight/internal/ads"
 	"github.com/limelight-hq/limelight/internal/apperr"
@@ -96,13 +94,9 @@ func (r *Resolver) toInfluencerRecommendations(ctx context.Context, scores []fee
 	for i, s := range scores {
 		ids[i] = s.InfluencerID
 	}
-	infs, err := r.client.Influencer.Query().Where(influencer.IDIn(ids...)).All(ctx)
+	byID, err := r.influencersByID(ctx, ids)
 	if err != nil {
 		return nil, err
-	}
-	byID := map[pulid.ID]*ent.Influencer{}
-	for _, i := range infs {
-		byID[i.ID] = i
 	}
 	out := []*InfluencerRecommendation{}
 	for _, s := range scores {

@@ -53,13 +53,9 @@ func (r *Resolver) toUserProfile(ctx context.Context, p *profile.User) (*UserPro
 	for i, t := range p.TopInfluencers {
 		ids[i] = t.Key
 	}
-	infs, err := r.client.Influencer.Query().Where(influencer.IDIn(ids...)).All(ctx)
+	byID, err := r.influencersByID(ctx, ids)
 	if err != nil {
 		return nil, err
-	}
-	byID := map[pulid.ID]*ent.Influencer{}
-	for _, i := range infs {
-		byID[i.ID] = i
 	}
 	for _, t := range p.TopInfluencers {
 		if inf := byID[t.Key]; inf != nil {
@@ -97,4 +93,18 @@ func (r *Resolver) toInfluencerStats(ctx context.Context, s *profile.Influencer)
 		}
 	}
 	return out, nil
+}
+
+// influencersByID loads influencers in one query, keyed by ID; missing ones
+// are absent.
+func (r *Resolver) influencersByID(ctx context.Context, ids []pulid.ID) (map[pulid.ID]*ent.Influencer, error) {
+	infs, err := r.client.Influencer.Query().Where(influencer.IDIn(ids...)).All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	byID := make(map[pulid.ID]*ent.Influencer, len(infs))
+	for _, i := range infs {
+		byID[i.ID] = i
+	}
+	return byID, nil
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"sort"
 	"time"
 
 	"github.com/limelight-hq/limelight/ent"
@@ -34,48 +33,19 @@ func Aggregate(numUsers, numItems int, events []Event, features []sdk.ItemFeatur
 	for _, e := range events {
 		now = max(now, e.At)
 	}
-	type pair struct{ u, i int32 }
-	sums := map[pair]float64{}
-	last := map[pair]int64{}
+	pairs := feed.NewPairs()
 	halfLife := p.HalfLife.Seconds()
 	for _, e := range events {
 		w := p.Weights[e.Kind]
 		if w == 0 {
 			continue
 		}
-		k := pair{e.User, e.Item}
 		if halfLife > 0 {
 			w *= math.Exp2(-float64(now-e.At) / halfLife)
 		}
-		sums[k] += w
-		if e.At > last[k] {
-			last[k] = e.At
-		}
+		pairs.Add(e.User, e.Item, w, e.At)
 	}
-	keys := make([]pair, 0, len(sums))
-	for k, w := range sums {
-		if math.Abs(w) > 1e-6 {
-			keys = append(keys, k)
-		}
-	}
-	sort.Slice(keys, func(a, b int) bool {
-		if keys[a].u != keys[b].u {
-			return keys[a].u < keys[b].u
-		}
-		return keys[a].i < keys[b].i
-	})
-	d := &sdk.Dataset{
-		NumUsers: numUsers, NumItems: numItems,
-		Users: make([]int32, len(keys)), Items: make([]int32, len(keys)),
-		Weights: make([]float32, len(keys)), Times: make([]int64, len(keys)),
-		Features: features,
-	}
-	for j, k := range keys {
-		d.Users[j], d.Items[j] = k.u, k.i
-		d.Weights[j] = float32(sums[k])
-		d.Times[j] = last[k]
-	}
-	return d
+	return pairs.Dataset(numUsers, numItems, features)
 }
 
 // FromWorld builds a dataset straight from a generated world, without a

@@ -3,7 +3,6 @@ package eval_test
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -25,16 +24,7 @@ import (
 
 // TestMain lets the test binary double as the built-in rankers' plugin
 // binary: the host re-executes it as `<test binary> ranker <name>`.
-func TestMain(m *testing.M) {
-	if len(os.Args) == 3 && os.Args[1] == "ranker" {
-		if err := builtin.Serve(os.Args[2]); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(1)
-		}
-		os.Exit(0)
-	}
-	os.Exit(m.Run())
-}
+func TestMain(m *testing.M) { builtin.RunTests(m) }
 
 // buildTemplate builds examples/ranker-template into dir and pins it in
 // dir/rankers.json under the name "ease", as its README says to.

@@ -182,9 +182,7 @@ func Build(ctx context.Context, client *ent.Client, p Pipeline, prev *Mapping, n
 	m := prev.extend(users, items)
 
 	// One weight per (user, item): kinds weighted, decayed with age.
-	type pair struct{ u, i int32 }
-	sums := map[pair]float64{}
-	var last map[pair]int64 = map[pair]int64{}
+	pairs := NewPairs()
 	for _, e := range kept {
 		w := p.Weights[e.Kind]
 		if w == 0 {
@@ -195,42 +193,16 @@ func Build(ctx context.Context, client *ent.Client, p Pipeline, prev *Mapping, n
 			continue // content no longer published
 		}
 		age := now.Sub(e.OccurredAt)
-		k := pair{m.User(e.UserID), it}
-		sums[k] += w * math.Exp2(-float64(age)/float64(p.HalfLife))
-		if t := e.OccurredAt.Unix(); t > last[k] {
-			last[k] = t
-		}
+		pairs.Add(m.User(e.UserID), it, w*math.Exp2(-float64(age)/float64(p.HalfLife)), e.OccurredAt.Unix())
 	}
-	keys := make([]pair, 0, len(sums))
-	for k, w := range sums {
-		if math.Abs(w) > 1e-6 {
-			keys = append(keys, k)
-		}
-	}
-	sort.Slice(keys, func(a, b int) bool {
-		if keys[a].u != keys[b].u {
-			return keys[a].u < keys[b].u
-		}
-		return keys[a].i < keys[b].i
-	})
-	ds := &sdk.Dataset{
-		NumUsers: len(m.Users), NumItems: len(m.Items),
-		Users: make([]int32, len(keys)), Items: make([]int32, len(keys)),
-		Weights: make([]float32, len(keys)), Times: make([]int64, len(keys)),
-		Features: make([]sdk.ItemFeatures, len(m.Items)),
-	}
-	for j, k := range keys {
-		ds.Users[j], ds.Items[j] = k.u, k.i
-		ds.Weights[j] = float32(sums[k])
-		ds.Times[j] = last[k]
-	}
+	ds := pairs.Dataset(len(m.Users), len(m.Items), make([]sdk.ItemFeatures, len(m.Items)))
 	for _, c := range contents {
 		ds.Features[m.Item(c.ID)] = sdk.ItemFeatures{
 			Category: c.Category, Tags: c.Tags, Title: c.Title, Body: c.Body,
 			Language: c.Language, PublishedAt: c.PublishedAt.Unix(),
 		}
 	}
-	st.Pairs = len(keys)
+	st.Pairs = ds.Len()
 	return ds, m, st, nil
 }
 

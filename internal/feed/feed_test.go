@@ -3,7 +3,6 @@ package feed_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"os"
 	"testing"
 	"time"
@@ -20,16 +19,7 @@ import (
 )
 
 // TestMain lets the test binary serve the built-in rankers as plugins.
-func TestMain(m *testing.M) {
-	if len(os.Args) == 3 && os.Args[1] == "ranker" {
-		if err := builtin.Serve(os.Args[2]); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(1)
-		}
-		os.Exit(0)
-	}
-	os.Exit(m.Run())
-}
+func TestMain(m *testing.M) { builtin.RunTests(m) }
 
 var now = time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
 
