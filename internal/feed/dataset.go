@@ -63,7 +63,9 @@ type Mapping struct {
 func (m *Mapping) index() {
 	m.userIdx = make(map[pulid.ID]int32, len(m.Users))
 	for i, id := range m.Users {
-		m.userIdx[id] = int32(i)
+		if id != "" {
+			m.userIdx[id] = int32(i)
+		}
 	}
 	m.itemIdx = make(map[pulid.ID]int32, len(m.Items))
 	for i, id := range m.Items {
@@ -101,6 +103,24 @@ func (m *Mapping) extend(users, items []pulid.ID) *Mapping {
 		if _, ok := n.itemIdx[id]; !ok {
 			n.itemIdx[id] = int32(len(n.Items))
 			n.Items = append(n.Items, id)
+		}
+	}
+	return n
+}
+
+// forget blanks the IDs of users not in live, keeping their indexes, and
+// returns how many were blanked.
+func (m *Mapping) forget(live []pulid.ID) int {
+	keep := make(map[pulid.ID]bool, len(live))
+	for _, id := range live {
+		keep[id] = true
+	}
+	n := 0
+	for i, id := range m.Users {
+		if id != "" && !keep[id] {
+			delete(m.userIdx, id)
+			m.Users[i] = ""
+			n++
 		}
 	}
 	return n
@@ -180,6 +200,13 @@ func Build(ctx context.Context, client *ent.Client, p Pipeline, prev *Mapping, n
 		prev.index()
 	}
 	m := prev.extend(users, items)
+	// Forgotten users keep their index (models stay aligned) but lose their
+	// ID, so no new snapshot names them.
+	live, err := client.User.Query().IDs(ctx)
+	if err != nil {
+		return nil, nil, st, fmt.Errorf("read users: %w", err)
+	}
+	st.Forgotten = m.forget(live)
 
 	// One weight per (user, item): kinds weighted, decayed with age.
 	pairs := NewPairs()
@@ -209,6 +236,8 @@ func Build(ctx context.Context, client *ent.Client, p Pipeline, prev *Mapping, n
 // BuildStats counts what Build read and dropped.
 type BuildStats struct {
 	Read, Repeats, Bursts, Pairs int
+	// Forgotten counts users in the mapping that no longer exist.
+	Forgotten int
 }
 
 // filterNoise drops repeated views inside RepeatWindow and events beyond

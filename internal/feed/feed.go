@@ -129,7 +129,7 @@ func (s *Service) Train(ctx context.Context, name string, now time.Time) (*Train
 		return nil, err
 	}
 	s.log.Info("training data built", "ranker", name, "read", st.Read, "repeats_dropped", st.Repeats,
-		"bursts_dropped", st.Bursts, "pairs", st.Pairs, "users", ds.NumUsers, "items", ds.NumItems)
+		"bursts_dropped", st.Bursts, "forgotten_users", st.Forgotten, "pairs", st.Pairs, "users", ds.NumUsers, "items", ds.NumItems)
 	names := []string{name}
 	if name != popular.Name && s.known(popular.Name) {
 		names = append(names, popular.Name)

@@ -1,16 +1,22 @@
 package feed_test
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"errors"
+	"io"
 	"os"
 	"testing"
 	"time"
 
 	"entgo.io/ent/dialect"
 
+	"github.com/limelight-hq/limelight/ent"
+	"github.com/limelight-hq/limelight/ent/rankermodel"
 	"github.com/limelight-hq/limelight/internal/apperr"
 	"github.com/limelight-hq/limelight/internal/feed"
+	"github.com/limelight-hq/limelight/internal/privacy"
 	"github.com/limelight-hq/limelight/internal/seed"
 	"github.com/limelight-hq/limelight/internal/store"
 	"github.com/limelight-hq/limelight/internal/store/storetest"
@@ -125,6 +131,60 @@ func TestTrainingLock(t *testing.T) {
 		}
 		if _, err := b.Train(context.Background(), "popular", now); err != nil {
 			t.Fatalf("train after unlock: %v", err)
+		}
+	})
+}
+
+// A forgotten fan's ID leaves the stored models at the next training.
+func TestForgottenUsersLeaveTheModels(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		cfg := seed.Demo()
+		cfg.Users, cfg.Influencers, cfg.Contents, cfg.Interactions = 50, 5, 60, 1000
+		cfg.Now = now
+		w, err := seed.Generate(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids, err := seed.Load(ctx, st.Client, w)
+		if err != nil {
+			t.Fatal(err)
+		}
+		svc := replica(t, st)
+		named := func() bool {
+			row, err := st.Client.RankerModel.Query().Where(rankermodel.Ranker("popular")).
+				Order(ent.Desc(rankermodel.FieldTrainedAt), ent.Desc(rankermodel.FieldID)).First(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			zr, err := gzip.NewReader(bytes.NewReader(row.Mapping))
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := io.ReadAll(zr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return bytes.Contains(b, []byte(ids.Users[7]))
+		}
+		if _, err := svc.Train(ctx, "popular", now); err != nil {
+			t.Fatal(err)
+		}
+		if !named() {
+			t.Fatal("the fan is not in the model before being forgotten")
+		}
+		if _, err := privacy.Forget(ctx, st.Client, ids.Users[7]); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := svc.Train(ctx, "popular", now.Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		if named() {
+			t.Fatal("the forgotten fan's ID is still in the newest model")
+		}
+		// The rest still get feeds.
+		if p, err := svc.Recommend(ctx, feed.Request{UserID: ids.Users[8], First: 5, Ranker: "popular", Now: now}); err != nil || len(p.Items) == 0 {
+			t.Fatalf("feed after forgetting another fan: %v", err)
 		}
 	})
 }
