@@ -36,6 +36,8 @@ type AdEvent struct {
 	RevenueMinor int64 `json:"revenue_minor,omitempty"`
 	// IdempotencyKey holds the value of the "idempotency_key" field.
 	IdempotencyKey *string `json:"idempotency_key,omitempty"`
+	// For clicks and conversions: the impression they follow.
+	ImpressionID pulid.ID `json:"impression_id,omitempty"`
 	// OccurredAt holds the value of the "occurred_at" field.
 	OccurredAt   time.Time `json:"occurred_at,omitempty"`
 	selectValues sql.SelectValues
@@ -46,7 +48,7 @@ func (*AdEvent) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case adevent.FieldID, adevent.FieldAdID, adevent.FieldCampaignID, adevent.FieldUserID, adevent.FieldContentID, adevent.FieldInfluencerID:
+		case adevent.FieldID, adevent.FieldAdID, adevent.FieldCampaignID, adevent.FieldUserID, adevent.FieldContentID, adevent.FieldInfluencerID, adevent.FieldImpressionID:
 			values[i] = new(pulid.ID)
 		case adevent.FieldCostMinor, adevent.FieldRevenueMinor:
 			values[i] = new(sql.NullInt64)
@@ -130,6 +132,12 @@ func (_m *AdEvent) assignValues(columns []string, values []any) error {
 				_m.IdempotencyKey = new(string)
 				*_m.IdempotencyKey = value.String
 			}
+		case adevent.FieldImpressionID:
+			if value, ok := values[i].(*pulid.ID); !ok {
+				return fmt.Errorf("unexpected type %T for field impression_id", values[i])
+			} else if value != nil {
+				_m.ImpressionID = *value
+			}
 		case adevent.FieldOccurredAt:
 			if value, ok := values[i].(*sql.NullTime); !ok {
 				return fmt.Errorf("unexpected type %T for field occurred_at", values[i])
@@ -200,6 +208,9 @@ func (_m *AdEvent) String() string {
 		builder.WriteString("idempotency_key=")
 		builder.WriteString(*v)
 	}
+	builder.WriteString(", ")
+	builder.WriteString("impression_id=")
+	builder.WriteString(fmt.Sprintf("%v", _m.ImpressionID))
 	builder.WriteString(", ")
 	builder.WriteString("occurred_at=")
 	builder.WriteString(_m.OccurredAt.Format(time.ANSIC))

@@ -126,6 +126,20 @@ func (_c *AdEventCreate) SetNillableIdempotencyKey(v *string) *AdEventCreate {
 	return _c
 }
 
+// SetImpressionID sets the "impression_id" field.
+func (_c *AdEventCreate) SetImpressionID(v pulid.ID) *AdEventCreate {
+	_c.mutation.SetImpressionID(v)
+	return _c
+}
+
+// SetNillableImpressionID sets the "impression_id" field if the given value is not nil.
+func (_c *AdEventCreate) SetNillableImpressionID(v *pulid.ID) *AdEventCreate {
+	if v != nil {
+		_c.SetImpressionID(*v)
+	}
+	return _c
+}
+
 // SetOccurredAt sets the "occurred_at" field.
 func (_c *AdEventCreate) SetOccurredAt(v time.Time) *AdEventCreate {
 	_c.mutation.SetOccurredAt(v)
@@ -311,6 +325,10 @@ func (_c *AdEventCreate) createSpec() (*AdEvent, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.IdempotencyKey(); ok {
 		_spec.SetField(adevent.FieldIdempotencyKey, field.TypeString, value)
 		_node.IdempotencyKey = &value
+	}
+	if value, ok := _c.mutation.ImpressionID(); ok {
+		_spec.SetField(adevent.FieldImpressionID, field.TypeString, value)
+		_node.ImpressionID = value
 	}
 	if value, ok := _c.mutation.OccurredAt(); ok {
 		_spec.SetField(adevent.FieldOccurredAt, field.TypeTime, value)
@@ -509,6 +527,24 @@ func (u *AdEventUpsert) UpdateIdempotencyKey() *AdEventUpsert {
 // ClearIdempotencyKey clears the value of the "idempotency_key" field.
 func (u *AdEventUpsert) ClearIdempotencyKey() *AdEventUpsert {
 	u.SetNull(adevent.FieldIdempotencyKey)
+	return u
+}
+
+// SetImpressionID sets the "impression_id" field.
+func (u *AdEventUpsert) SetImpressionID(v pulid.ID) *AdEventUpsert {
+	u.Set(adevent.FieldImpressionID, v)
+	return u
+}
+
+// UpdateImpressionID sets the "impression_id" field to the value that was provided on create.
+func (u *AdEventUpsert) UpdateImpressionID() *AdEventUpsert {
+	u.SetExcluded(adevent.FieldImpressionID)
+	return u
+}
+
+// ClearImpressionID clears the value of the "impression_id" field.
+func (u *AdEventUpsert) ClearImpressionID() *AdEventUpsert {
+	u.SetNull(adevent.FieldImpressionID)
 	return u
 }
 
@@ -737,6 +773,27 @@ func (u *AdEventUpsertOne) UpdateIdempotencyKey() *AdEventUpsertOne {
 func (u *AdEventUpsertOne) ClearIdempotencyKey() *AdEventUpsertOne {
 	return u.Update(func(s *AdEventUpsert) {
 		s.ClearIdempotencyKey()
+	})
+}
+
+// SetImpressionID sets the "impression_id" field.
+func (u *AdEventUpsertOne) SetImpressionID(v pulid.ID) *AdEventUpsertOne {
+	return u.Update(func(s *AdEventUpsert) {
+		s.SetImpressionID(v)
+	})
+}
+
+// UpdateImpressionID sets the "impression_id" field to the value that was provided on create.
+func (u *AdEventUpsertOne) UpdateImpressionID() *AdEventUpsertOne {
+	return u.Update(func(s *AdEventUpsert) {
+		s.UpdateImpressionID()
+	})
+}
+
+// ClearImpressionID clears the value of the "impression_id" field.
+func (u *AdEventUpsertOne) ClearImpressionID() *AdEventUpsertOne {
+	return u.Update(func(s *AdEventUpsert) {
+		s.ClearImpressionID()
 	})
 }
 
@@ -1134,6 +1191,27 @@ func (u *AdEventUpsertBulk) UpdateIdempotencyKey() *AdEventUpsertBulk {
 func (u *AdEventUpsertBulk) ClearIdempotencyKey() *AdEventUpsertBulk {
 	return u.Update(func(s *AdEventUpsert) {
 		s.ClearIdempotencyKey()
+	})
+}
+
+// SetImpressionID sets the "impression_id" field.
+func (u *AdEventUpsertBulk) SetImpressionID(v pulid.ID) *AdEventUpsertBulk {
+	return u.Update(func(s *AdEventUpsert) {
+		s.SetImpressionID(v)
+	})
+}
+
+// UpdateImpressionID sets the "impression_id" field to the value that was provided on create.
+func (u *AdEventUpsertBulk) UpdateImpressionID() *AdEventUpsertBulk {
+	return u.Update(func(s *AdEventUpsert) {
+		s.UpdateImpressionID()
+	})
+}
+
+// ClearImpressionID clears the value of the "impression_id" field.
+func (u *AdEventUpsertBulk) ClearImpressionID() *AdEventUpsertBulk {
+	return u.Update(func(s *AdEventUpsert) {
+		s.ClearImpressionID()
 	})
 }
 

@@ -193,6 +193,26 @@ func (_u *AdEventUpdate) ClearIdempotencyKey() *AdEventUpdate {
 	return _u
 }
 
+// SetImpressionID sets the "impression_id" field.
+func (_u *AdEventUpdate) SetImpressionID(v pulid.ID) *AdEventUpdate {
+	_u.mutation.SetImpressionID(v)
+	return _u
+}
+
+// SetNillableImpressionID sets the "impression_id" field if the given value is not nil.
+func (_u *AdEventUpdate) SetNillableImpressionID(v *pulid.ID) *AdEventUpdate {
+	if v != nil {
+		_u.SetImpressionID(*v)
+	}
+	return _u
+}
+
+// ClearImpressionID clears the value of the "impression_id" field.
+func (_u *AdEventUpdate) ClearImpressionID() *AdEventUpdate {
+	_u.mutation.ClearImpressionID()
+	return _u
+}
+
 // SetOccurredAt sets the "occurred_at" field.
 func (_u *AdEventUpdate) SetOccurredAt(v time.Time) *AdEventUpdate {
 	_u.mutation.SetOccurredAt(v)
@@ -320,6 +340,12 @@ func (_u *AdEventUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if _u.mutation.IdempotencyKeyCleared() {
 		_spec.ClearField(adevent.FieldIdempotencyKey, field.TypeString)
+	}
+	if value, ok := _u.mutation.ImpressionID(); ok {
+		_spec.SetField(adevent.FieldImpressionID, field.TypeString, value)
+	}
+	if _u.mutation.ImpressionIDCleared() {
+		_spec.ClearField(adevent.FieldImpressionID, field.TypeString)
 	}
 	if value, ok := _u.mutation.OccurredAt(); ok {
 		_spec.SetField(adevent.FieldOccurredAt, field.TypeTime, value)
@@ -508,6 +534,26 @@ func (_u *AdEventUpdateOne) ClearIdempotencyKey() *AdEventUpdateOne {
 	return _u
 }
 
+// SetImpressionID sets the "impression_id" field.
+func (_u *AdEventUpdateOne) SetImpressionID(v pulid.ID) *AdEventUpdateOne {
+	_u.mutation.SetImpressionID(v)
+	return _u
+}
+
+// SetNillableImpressionID sets the "impression_id" field if the given value is not nil.
+func (_u *AdEventUpdateOne) SetNillableImpressionID(v *pulid.ID) *AdEventUpdateOne {
+	if v != nil {
+		_u.SetImpressionID(*v)
+	}
+	return _u
+}
+
+// ClearImpressionID clears the value of the "impression_id" field.
+func (_u *AdEventUpdateOne) ClearImpressionID() *AdEventUpdateOne {
+	_u.mutation.ClearImpressionID()
+	return _u
+}
+
 // SetOccurredAt sets the "occurred_at" field.
 func (_u *AdEventUpdateOne) SetOccurredAt(v time.Time) *AdEventUpdateOne {
 	_u.mutation.SetOccurredAt(v)
@@ -665,6 +711,12 @@ func (_u *AdEventUpdateOne) sqlSave(ctx context.Context) (_node *AdEvent, err er
 	}
 	if _u.mutation.IdempotencyKeyCleared() {
 		_spec.ClearField(adevent.FieldIdempotencyKey, field.TypeString)
+	}
+	if value, ok := _u.mutation.ImpressionID(); ok {
+		_spec.SetField(adevent.FieldImpressionID, field.TypeString, value)
+	}
+	if _u.mutation.ImpressionIDCleared() {
+		_spec.ClearField(adevent.FieldImpressionID, field.TypeString)
 	}
 	if value, ok := _u.mutation.OccurredAt(); ok {
 		_spec.SetField(adevent.FieldOccurredAt, field.TypeTime, value)

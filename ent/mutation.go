@@ -1636,6 +1636,7 @@ type AdEventMutation struct {
 	revenue_minor    *int64
 	addrevenue_minor *int64
 	idempotency_key  *string
+	impression_id    *pulid.ID
 	occurred_at      *time.Time
 	clearedFields    map[string]struct{}
 	done             bool
@@ -2163,6 +2164,55 @@ func (m *AdEventMutation) ResetIdempotencyKey() {
 	delete(m.clearedFields, adevent.FieldIdempotencyKey)
 }
 
+// SetImpressionID sets the "impression_id" field.
+func (m *AdEventMutation) SetImpressionID(pu pulid.ID) {
+	m.impression_id = &pu
+}
+
+// ImpressionID returns the value of the "impression_id" field in the mutation.
+func (m *AdEventMutation) ImpressionID() (r pulid.ID, exists bool) {
+	v := m.impression_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldImpressionID returns the old "impression_id" field's value of the AdEvent entity.
+// If the AdEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AdEventMutation) OldImpressionID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldImpressionID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldImpressionID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldImpressionID: %w", err)
+	}
+	return oldValue.ImpressionID, nil
+}
+
+// ClearImpressionID clears the value of the "impression_id" field.
+func (m *AdEventMutation) ClearImpressionID() {
+	m.impression_id = nil
+	m.clearedFields[adevent.FieldImpressionID] = struct{}{}
+}
+
+// ImpressionIDCleared returns if the "impression_id" field was cleared in this mutation.
+func (m *AdEventMutation) ImpressionIDCleared() bool {
+	_, ok := m.clearedFields[adevent.FieldImpressionID]
+	return ok
+}
+
+// ResetImpressionID resets all changes to the "impression_id" field.
+func (m *AdEventMutation) ResetImpressionID() {
+	m.impression_id = nil
+	delete(m.clearedFields, adevent.FieldImpressionID)
+}
+
 // SetOccurredAt sets the "occurred_at" field.
 func (m *AdEventMutation) SetOccurredAt(t time.Time) {
 	m.occurred_at = &t
@@ -2233,7 +2283,7 @@ func (m *AdEventMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *AdEventMutation) Fields() []string {
-	fields := make([]string, 0, 10)
+	fields := make([]string, 0, 11)
 	if m.ad_id != nil {
 		fields = append(fields, adevent.FieldAdID)
 	}
@@ -2260,6 +2310,9 @@ func (m *AdEventMutation) Fields() []string {
 	}
 	if m.idempotency_key != nil {
 		fields = append(fields, adevent.FieldIdempotencyKey)
+	}
+	if m.impression_id != nil {
+		fields = append(fields, adevent.FieldImpressionID)
 	}
 	if m.occurred_at != nil {
 		fields = append(fields, adevent.FieldOccurredAt)
@@ -2290,6 +2343,8 @@ func (m *AdEventMutation) Field(name string) (ent.Value, bool) {
 		return m.RevenueMinor()
 	case adevent.FieldIdempotencyKey:
 		return m.IdempotencyKey()
+	case adevent.FieldImpressionID:
+		return m.ImpressionID()
 	case adevent.FieldOccurredAt:
 		return m.OccurredAt()
 	}
@@ -2319,6 +2374,8 @@ func (m *AdEventMutation) OldField(ctx context.Context, name string) (ent.Value,
 		return m.OldRevenueMinor(ctx)
 	case adevent.FieldIdempotencyKey:
 		return m.OldIdempotencyKey(ctx)
+	case adevent.FieldImpressionID:
+		return m.OldImpressionID(ctx)
 	case adevent.FieldOccurredAt:
 		return m.OldOccurredAt(ctx)
 	}
@@ -2392,6 +2449,13 @@ func (m *AdEventMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetIdempotencyKey(v)
+		return nil
+	case adevent.FieldImpressionID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetImpressionID(v)
 		return nil
 	case adevent.FieldOccurredAt:
 		v, ok := value.(time.Time)
@@ -2469,6 +2533,9 @@ func (m *AdEventMutation) ClearedFields() []string {
 	if m.FieldCleared(adevent.FieldIdempotencyKey) {
 		fields = append(fields, adevent.FieldIdempotencyKey)
 	}
+	if m.FieldCleared(adevent.FieldImpressionID) {
+		fields = append(fields, adevent.FieldImpressionID)
+	}
 	return fields
 }
 
@@ -2494,6 +2561,9 @@ func (m *AdEventMutation) ClearField(name string) error {
 		return nil
 	case adevent.FieldIdempotencyKey:
 		m.ClearIdempotencyKey()
+		return nil
+	case adevent.FieldImpressionID:
+		m.ClearImpressionID()
 		return nil
 	}
 	return fmt.Errorf("unknown AdEvent nullable field %s", name)
@@ -2529,6 +2599,9 @@ func (m *AdEventMutation) ResetField(name string) error {
 		return nil
 	case adevent.FieldIdempotencyKey:
 		m.ResetIdempotencyKey()
+		return nil
+	case adevent.FieldImpressionID:
+		m.ResetImpressionID()
 		return nil
 	case adevent.FieldOccurredAt:
 		m.ResetOccurredAt()

@@ -19,6 +19,7 @@ import (
 	"github.com/limelight-hq/limelight/ent"
 	"github.com/limelight-hq/limelight/ent/apikey"
 	"github.com/limelight-hq/limelight/ent/schema/pulid"
+	"github.com/limelight-hq/limelight/internal/ads"
 	"github.com/limelight-hq/limelight/internal/apperr"
 	"github.com/limelight-hq/limelight/internal/auth"
 	"github.com/limelight-hq/limelight/internal/metrics"
@@ -93,9 +94,59 @@ var privateFields = map[string]map[string]bool{
 	"Influencer": {"takeRateBps": true},
 }
 
-// personalFilters are keys of a UserWhereInput that would let a caller infer
-// hidden fields.
-var personalFilters = []string{"country", "ageBracket"}
+// privateFilters are, per where-input type, the filter keys (prefixes) that
+// would let a caller infer hidden fields; a type mapped to nil may not be
+// filtered on at all by untrusted callers (other partners' campaigns, money).
+var privateFilters = map[string][]string{
+	"User":       {"country", "ageBracket"},
+	"Influencer": {"takeRateBps"},
+	"Campaign":   nil, "Payout": nil, "PayoutRun": nil, "Conversion": nil, "Tip": nil,
+}
+
+// edgeFilters maps a where-input's edge predicates to the type they filter.
+var edgeFilters = map[string]string{
+	"hasFollowersWith": "User", "hasFollowingWith": "Influencer", "hasFollowsWith": "Follow",
+	"hasInfluencerWith": "Influencer", "hasContentWith": "Content", "hasContentsWith": "Content",
+	"hasCampaignWith": "Campaign", "hasCampaignsWith": "Campaign", "hasAdsWith": "Ad",
+	"hasPartnerWith": "Partner", "hasProductWith": "Product", "hasProductsWith": "Product",
+	"hasLinksWith": "ProductLink", "hasProductLinksWith": "ProductLink",
+	"hasPayoutsWith": "Payout", "hasRunWith": "PayoutRun",
+}
+
+// filtersPrivate reports whether a raw where-input of type typ, or any
+// where-input nested in it through edge predicates, filters on private data.
+func filtersPrivate(v any, typ string) bool {
+	switch t := v.(type) {
+	case map[string]any:
+		keys, private := privateFilters[typ]
+		if private && keys == nil && len(t) > 0 {
+			return true
+		}
+		for k, x := range t {
+			for _, pre := range keys {
+				if strings.HasPrefix(k, pre) {
+					return true
+				}
+			}
+			next := typ
+			if et, ok := edgeFilters[k]; ok {
+				next = et
+			} else if strings.HasPrefix(k, "has") && strings.HasSuffix(k, "With") {
+				return true // an edge this guard does not know: refuse rather than leak
+			}
+			if filtersPrivate(x, next) {
+				return true
+			}
+		}
+	case []any:
+		for _, x := range t {
+			if filtersPrivate(x, typ) {
+				return true
+			}
+		}
+	}
+	return false
+}
 
 // guardResults is a field middleware: it keeps mutations without @auth to
 // ADMIN keys (deny by default), hides private fields, refuses
@@ -125,9 +176,10 @@ func (r *Resolver) guardResults(ctx context.Context, next graphql.Resolver) (any
 				return nil, nil
 			}
 		}
-		if w, ok := fc.Args["where"]; ok && w != nil && fc.Field.Definition != nil && fc.Field.Definition.Type.Name() == "UserConnection" {
-			if raw := fc.Field.ArgumentMap(opVars(ctx))["where"]; mentions(raw, personalFilters) {
-				return nil, apperr.Errorf(apperr.Forbidden, "filtering on personal data needs an ADMIN or APP key")
+		if w, ok := fc.Args["where"]; ok && w != nil && fc.Field.Definition != nil {
+			typ := strings.TrimSuffix(fc.Field.Definition.Type.Name(), "Connection")
+			if raw := fc.Field.ArgumentMap(opVars(ctx))["where"]; filtersPrivate(raw, typ) {
+				return nil, apperr.Errorf(apperr.Forbidden, "filtering on personal or private data needs an ADMIN or APP key")
 			}
 		}
 	}
@@ -154,30 +206,6 @@ func parentOwnedBy(fc *graphql.FieldContext, p *auth.Principal) bool {
 	}
 	inf, ok := fc.Parent.Result.(*ent.Influencer)
 	return ok && p.Owns(inf.ID)
-}
-
-// mentions reports whether a raw where-input uses any key starting with one of prefixes.
-func mentions(v any, prefixes []string) bool {
-	switch t := v.(type) {
-	case map[string]any:
-		for k, x := range t {
-			for _, pre := range prefixes {
-				if strings.HasPrefix(k, pre) {
-					return true
-				}
-			}
-			if mentions(x, prefixes) {
-				return true
-			}
-		}
-	case []any:
-		for _, x := range t {
-			if mentions(x, prefixes) {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 func (r *Resolver) checkVisible(ctx context.Context, p *auth.Principal, res any) error {
@@ -525,4 +553,29 @@ func (r *Resolver) toAudience(ctx context.Context, a *stats.Audience) (*Audience
 	}
 	return &Audience{Influencer: inf, Followers: a.Followers, MinGroupSize: a.MinGroup,
 		Countries: groups(a.Countries), AgeBrackets: groups(a.AgeBrackets)}, nil
+}
+
+// adminOnly refuses what only ADMIN keys may do (what is about, for the message).
+func adminOnly(ctx context.Context, what string) error {
+	if p := auth.FromContext(ctx); p == nil || p.Role != auth.Admin {
+		return apperr.Errorf(apperr.Forbidden, "%s needs an ADMIN key", what)
+	}
+	return nil
+}
+
+// mayReportConversion lets only ADMIN keys and the campaign's own partner
+// report a sale on an ad: anyone else could spend another partner's budget.
+func (r *Resolver) mayReportConversion(ctx context.Context, token string) error {
+	p := auth.FromContext(ctx)
+	if p != nil && p.Role == auth.Admin {
+		return nil
+	}
+	c, err := ads.CampaignOfToken(ctx, r.client, token)
+	if err != nil {
+		return err
+	}
+	if p == nil || p.Role != auth.Partner || !p.Owns(c.PartnerID) {
+		return apperr.Errorf(apperr.Forbidden, "only the campaign's partner may report its conversions")
+	}
+	return nil
 }

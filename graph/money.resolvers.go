@@ -69,6 +69,11 @@ func (r *mutationResolver) ServeAds(ctx context.Context, userID pulid.ID, slots 
 
 // RecordAdEvent is the resolver for the recordAdEvent field.
 func (r *mutationResolver) RecordAdEvent(ctx context.Context, token string, kind adevent.Kind, revenueMinor *int, idempotencyKey string) (*AdEventResult, error) {
+	if kind == adevent.KindCONVERSION {
+		if err := r.mayReportConversion(ctx, token); err != nil {
+			return nil, err
+		}
+	}
 	ev, err := ads.RecordEvent(ctx, r.client, r.money.ads, ads.EventRequest{Token: token, Kind: kind,
 		RevenueMinor: int64(orZero(revenueMinor)), IdempotencyKey: idempotencyKey}, r.now())
 	if err != nil {

@@ -29,11 +29,21 @@ func (r *mutationResolver) UpdateUser(ctx context.Context, id pulid.ID, input en
 
 // CreateInfluencer is the resolver for the createInfluencer field.
 func (r *mutationResolver) CreateInfluencer(ctx context.Context, input ent.CreateInfluencerInput) (*ent.Influencer, error) {
+	if input.TakeRateBps != nil {
+		if err := adminOnly(ctx, "setting takeRateBps"); err != nil {
+			return nil, err
+		}
+	}
 	return r.client.Influencer.Create().SetInput(input).Save(ctx)
 }
 
 // UpdateInfluencer is the resolver for the updateInfluencer field.
 func (r *mutationResolver) UpdateInfluencer(ctx context.Context, id pulid.ID, input ent.UpdateInfluencerInput) (*ent.Influencer, error) {
+	if input.TakeRateBps != nil || input.ClearTakeRateBps {
+		if err := adminOnly(ctx, "setting takeRateBps"); err != nil {
+			return nil, err
+		}
+	}
 	return r.client.Influencer.UpdateOneID(id).SetInput(input).Save(ctx)
 }
 
@@ -44,6 +54,11 @@ func (r *mutationResolver) CreateContent(ctx context.Context, input ent.CreateCo
 
 // UpdateContent is the resolver for the updateContent field.
 func (r *mutationResolver) UpdateContent(ctx context.Context, id pulid.ID, input ent.UpdateContentInput) (*ent.Content, error) {
+	if input.InfluencerID != nil {
+		if err := adminOnly(ctx, "moving content to another creator"); err != nil {
+			return nil, err
+		}
+	}
 	return r.client.Content.UpdateOneID(id).SetInput(input).Save(ctx)
 }
 

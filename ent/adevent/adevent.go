@@ -34,6 +34,8 @@ const (
 	FieldRevenueMinor = "revenue_minor"
 	// FieldIdempotencyKey holds the string denoting the idempotency_key field in the database.
 	FieldIdempotencyKey = "idempotency_key"
+	// FieldImpressionID holds the string denoting the impression_id field in the database.
+	FieldImpressionID = "impression_id"
 	// FieldOccurredAt holds the string denoting the occurred_at field in the database.
 	FieldOccurredAt = "occurred_at"
 	// Table holds the table name of the adevent in the database.
@@ -52,6 +54,7 @@ var Columns = []string{
 	FieldCostMinor,
 	FieldRevenueMinor,
 	FieldIdempotencyKey,
+	FieldImpressionID,
 	FieldOccurredAt,
 }
 
@@ -157,6 +160,11 @@ func ByRevenueMinor(opts ...sql.OrderTermOption) OrderOption {
 // ByIdempotencyKey orders the results by the idempotency_key field.
 func ByIdempotencyKey(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldIdempotencyKey, opts...).ToFunc()
+}
+
+// ByImpressionID orders the results by the impression_id field.
+func ByImpressionID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldImpressionID, opts...).ToFunc()
 }
 
 // ByOccurredAt orders the results by the occurred_at field.

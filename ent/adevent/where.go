@@ -95,6 +95,11 @@ func IdempotencyKey(v string) predicate.AdEvent {
 	return predicate.AdEvent(sql.FieldEQ(FieldIdempotencyKey, v))
 }
 
+// ImpressionID applies equality check predicate on the "impression_id" field. It's identical to ImpressionIDEQ.
+func ImpressionID(v pulid.ID) predicate.AdEvent {
+	return predicate.AdEvent(sql.FieldEQ(FieldImpressionID, v))
+}
+
 // OccurredAt applies equality check predicate on the "occurred_at" field. It's identical to OccurredAtEQ.
 func OccurredAt(v time.Time) predicate.AdEvent {
 	return predicate.AdEvent(sql.FieldEQ(FieldOccurredAt, v))
@@ -653,6 +658,86 @@ func IdempotencyKeyEqualFold(v string) predicate.AdEvent {
 // IdempotencyKeyContainsFold applies the ContainsFold predicate on the "idempotency_key" field.
 func IdempotencyKeyContainsFold(v string) predicate.AdEvent {
 	return predicate.AdEvent(sql.FieldContainsFold(FieldIdempotencyKey, v))
+}
+
+// ImpressionIDEQ applies the EQ predicate on the "impression_id" field.
+func ImpressionIDEQ(v pulid.ID) predicate.AdEvent {
+	return predicate.AdEvent(sql.FieldEQ(FieldImpressionID, v))
+}
+
+// ImpressionIDNEQ applies the NEQ predicate on the "impression_id" field.
+func ImpressionIDNEQ(v pulid.ID) predicate.AdEvent {
+	return predicate.AdEvent(sql.FieldNEQ(FieldImpressionID, v))
+}
+
+// ImpressionIDIn applies the In predicate on the "impression_id" field.
+func ImpressionIDIn(vs ...pulid.ID) predicate.AdEvent {
+	return predicate.AdEvent(sql.FieldIn(FieldImpressionID, vs...))
+}
+
+// ImpressionIDNotIn applies the NotIn predicate on the "impression_id" field.
+func ImpressionIDNotIn(vs ...pulid.ID) predicate.AdEvent {
+	return predicate.AdEvent(sql.FieldNotIn(FieldImpressionID, vs...))
+}
+
+// ImpressionIDGT applies the GT predicate on the "impression_id" field.
+func ImpressionIDGT(v pulid.ID) predicate.AdEvent {
+	return predicate.AdEvent(sql.FieldGT(FieldImpressionID, v))
+}
+
+// ImpressionIDGTE applies the GTE predicate on the "impression_id" field.
+func ImpressionIDGTE(v pulid.ID) predicate.AdEvent {
+	return predicate.AdEvent(sql.FieldGTE(FieldImpressionID, v))
+}
+
+// ImpressionIDLT applies the LT predicate on the "impression_id" field.
+func ImpressionIDLT(v pulid.ID) predicate.AdEvent {
+	return predicate.AdEvent(sql.FieldLT(FieldImpressionID, v))
+}
+
+// ImpressionIDLTE applies the LTE predicate on the "impression_id" field.
+func ImpressionIDLTE(v pulid.ID) predicate.AdEvent {
+	return predicate.AdEvent(sql.FieldLTE(FieldImpressionID, v))
+}
+
+// ImpressionIDContains applies the Contains predicate on the "impression_id" field.
+func ImpressionIDContains(v pulid.ID) predicate.AdEvent {
+	vc := string(v)
+	return predicate.AdEvent(sql.FieldContains(FieldImpressionID, vc))
+}
+
+// ImpressionIDHasPrefix applies the HasPrefix predicate on the "impression_id" field.
+func ImpressionIDHasPrefix(v pulid.ID) predicate.AdEvent {
+	vc := string(v)
+	return predicate.AdEvent(sql.FieldHasPrefix(FieldImpressionID, vc))
+}
+
+// ImpressionIDHasSuffix applies the HasSuffix predicate on the "impression_id" field.
+func ImpressionIDHasSuffix(v pulid.ID) predicate.AdEvent {
+	vc := string(v)
+	return predicate.AdEvent(sql.FieldHasSuffix(FieldImpressionID, vc))
+}
+
+// ImpressionIDIsNil applies the IsNil predicate on the "impression_id" field.
+func ImpressionIDIsNil() predicate.AdEvent {
+	return predicate.AdEvent(sql.FieldIsNull(FieldImpressionID))
+}
+
+// ImpressionIDNotNil applies the NotNil predicate on the "impression_id" field.
+func ImpressionIDNotNil() predicate.AdEvent {
+	return predicate.AdEvent(sql.FieldNotNull(FieldImpressionID))
+}
+
+// ImpressionIDEqualFold applies the EqualFold predicate on the "impression_id" field.
+func ImpressionIDEqualFold(v pulid.ID) predicate.AdEvent {
+	vc := string(v)
+	return predicate.AdEvent(sql.FieldEqualFold(FieldImpressionID, vc))
+}
+
+// ImpressionIDContainsFold applies the ContainsFold predicate on the "impression_id" field.
+func ImpressionIDContainsFold(v pulid.ID) predicate.AdEvent {
+	vc := string(v)
+	return predicate.AdEvent(sql.FieldContainsFold(FieldImpressionID, vc))
 }
 
 // OccurredAtEQ applies the EQ predicate on the "occurred_at" field.

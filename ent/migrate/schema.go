@@ -64,6 +64,7 @@ var (
 		{Name: "cost_minor", Type: field.TypeInt64, Default: 0},
 		{Name: "revenue_minor", Type: field.TypeInt64, Default: 0},
 		{Name: "idempotency_key", Type: field.TypeString, Unique: true, Nullable: true, Size: 200},
+		{Name: "impression_id", Type: field.TypeString, Nullable: true},
 		{Name: "occurred_at", Type: field.TypeTime},
 	}
 	// AdEventsTable holds the schema information for the "ad_events" table.
@@ -75,22 +76,27 @@ var (
 			{
 				Name:    "adevent_campaign_id_occurred_at",
 				Unique:  false,
-				Columns: []*schema.Column{AdEventsColumns[2], AdEventsColumns[10]},
+				Columns: []*schema.Column{AdEventsColumns[2], AdEventsColumns[11]},
 			},
 			{
 				Name:    "adevent_ad_id_user_id_occurred_at",
 				Unique:  false,
-				Columns: []*schema.Column{AdEventsColumns[1], AdEventsColumns[3], AdEventsColumns[10]},
+				Columns: []*schema.Column{AdEventsColumns[1], AdEventsColumns[3], AdEventsColumns[11]},
 			},
 			{
 				Name:    "adevent_campaign_id_user_id_occurred_at",
 				Unique:  false,
-				Columns: []*schema.Column{AdEventsColumns[2], AdEventsColumns[3], AdEventsColumns[10]},
+				Columns: []*schema.Column{AdEventsColumns[2], AdEventsColumns[3], AdEventsColumns[11]},
 			},
 			{
 				Name:    "adevent_influencer_id_occurred_at",
 				Unique:  false,
-				Columns: []*schema.Column{AdEventsColumns[5], AdEventsColumns[10]},
+				Columns: []*schema.Column{AdEventsColumns[5], AdEventsColumns[11]},
+			},
+			{
+				Name:    "adevent_impression_id_kind",
+				Unique:  false,
+				Columns: []*schema.Column{AdEventsColumns[10], AdEventsColumns[6]},
 			},
 		},
 	}

@@ -105,6 +105,8 @@ func (AdEvent) Fields() []ent.Field {
 		field.Int64("cost_minor").NonNegative().Default(0),
 		field.Int64("revenue_minor").NonNegative().Default(0),
 		field.String("idempotency_key").Optional().Nillable().MaxLen(200).Unique(),
+		field.String("impression_id").GoType(pulid.ID("")).Optional().
+			Comment("For clicks and conversions: the impression they follow."),
 		field.Time("occurred_at"),
 	}
 }
@@ -115,6 +117,7 @@ func (AdEvent) Indexes() []ent.Index {
 		index.Fields("ad_id", "user_id", "occurred_at"),
 		index.Fields("campaign_id", "user_id", "occurred_at"),
 		index.Fields("influencer_id", "occurred_at"),
+		index.Fields("impression_id", "kind"),
 	}
 }
 

@@ -127,7 +127,7 @@ func Click(ctx context.Context, client *ent.Client, cfg Config, token string, no
 // record inserts an event derived from an impression and charges its cost.
 func record(ctx context.Context, b *ledger.Book, cfg Config, c *ent.Campaign, imp *ent.AdEvent, kind adevent.Kind, key string, cost, revenue int64, now time.Time) (*ent.AdEvent, error) {
 	ec := b.Tx.AdEvent.Create().SetAdID(imp.AdID).SetCampaignID(c.ID).SetKind(kind).SetCostMinor(cost).
-		SetRevenueMinor(revenue).SetIdempotencyKey(key).SetOccurredAt(now)
+		SetRevenueMinor(revenue).SetIdempotencyKey(key).SetOccurredAt(now).SetImpressionID(imp.ID)
 	setContext(ec, imp.UserID, ContentRef{ContentID: imp.ContentID, InfluencerID: imp.InfluencerID})
 	ev, err := ec.Save(ctx)
 	if err != nil {
@@ -214,6 +214,13 @@ func RecordEvent(ctx context.Context, client *ent.Client, cfg Config, r EventReq
 			}
 			return err
 		}
+		// One conversion per click: a second report for the same click is
+		// refused, so a campaign is never charged twice for one sale.
+		if n, err := b.Tx.AdEvent.Query().Where(adevent.KindEQ(adevent.KindCONVERSION), adevent.ImpressionID(imp.ID)).Count(ctx); err != nil {
+			return err
+		} else if n > 0 {
+			return apperr.Errorf(apperr.Conflict, "this click already converted")
+		}
 		cost := int64(0)
 		if c.Pricing == campaign.PricingCPA {
 			cost = max(0, min(c.BidMinor, c.BudgetMinor-c.SpentMinor))
@@ -237,4 +244,13 @@ func RecordEvent(ctx context.Context, client *ent.Client, cfg Config, r EventReq
 		return nil, fmt.Errorf("ad conversion: %w", err)
 	}
 	return out, nil
+}
+
+// CampaignOfToken returns the campaign whose placement a click token names.
+func CampaignOfToken(ctx context.Context, client *ent.Client, token string) (*ent.Campaign, error) {
+	imp, err := impression(ctx, client, token)
+	if err != nil {
+		return nil, err
+	}
+	return client.Campaign.Get(ctx, imp.CampaignID)
 }

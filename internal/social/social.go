@@ -45,7 +45,8 @@ func Follow(ctx context.Context, client *ent.Client, userID, influencerID pulid.
 	if err != nil {
 		return nil, fmt.Errorf("follow: %w", err)
 	}
-	return f, nil
+	// Re-read outside the committed transaction, so edges resolve.
+	return client.Follow.Get(ctx, f.ID)
 }
 
 // Unfollow removes the follow, reporting whether there was one.

@@ -1,0 +1,57 @@
+package graph_test
+
+import (
+	"testing"
+
+	"github.com/limelight-hq/limelight/internal/auth"
+	"github.com/limelight-hq/limelight/internal/store"
+	"github.com/limelight-hq/limelight/internal/store/storetest"
+)
+
+// Regression tests for holes found by a black-box audit.
+func TestAuditFindings(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		s := newServer(t, st)
+		w := newAdWorld(t, s, "CPA", 10_000, 300, 0)
+		const ev = `mutation($t: String!, $kind: AdEventKind!, $k: String!) {
+		  recordAdEvent(token: $t, kind: $kind, revenueMinor: 100, idempotencyKey: $k) { costMinor } }`
+
+		// Another partner (or an app) may not report sales on this partner's ads.
+		ps := w.serve(t, 1)
+		s.Must(ev, map[string]any{"t": ps[0].Token, "kind": "CLICK", "k": "c1"}, nil)
+		other := createPartner(t, s, "Rival")
+		s.As(s.NewKey(auth.Partner, other)).Fail("FORBIDDEN", ev, map[string]any{"t": ps[0].Token, "kind": "CONVERSION", "k": "evil1"})
+		s.As(s.NewKey(auth.App, "")).Fail("FORBIDDEN", ev, map[string]any{"t": ps[0].Token, "kind": "CONVERSION", "k": "evil2"})
+		own := s.As(s.NewKey(auth.Partner, w.partner))
+		own.Must(ev, map[string]any{"t": ps[0].Token, "kind": "CONVERSION", "k": "o1"}, nil)
+		// One click converts once, whatever the key.
+		own.Fail("CONFLICT", ev, map[string]any{"t": ps[0].Token, "kind": "CONVERSION", "k": "o2"})
+		if got := spent(t, st, w.campaign); got != 300 {
+			t.Fatalf("spent %d, want one conversion's 300", got)
+		}
+
+		// Creators may not set their own platform fee, nor move content away.
+		creator := s.As(s.NewKey(auth.Influencer, w.inf))
+		creator.Fail("FORBIDDEN", `mutation($i: ID!) { updateInfluencer(id: $i, input: {takeRateBps: 0}) { id } }`, map[string]any{"i": w.inf})
+		s.As(s.NewKey(auth.App, "")).Fail("FORBIDDEN", `mutation { createInfluencer(input: {handle: "free_ride", takeRateBps: 0}) { id } }`, nil)
+		other2 := createInfluencer(t, s, "other_chef", "cooking")
+		creator.Fail("FORBIDDEN", `mutation($c: ID!, $i: ID!) { updateContent(id: $c, input: {influencerID: $i}) { id } }`, map[string]any{"c": w.con, "i": other2})
+		s.Must(`mutation($i: ID!) { updateInfluencer(id: $i, input: {takeRateBps: 500}) { takeRateBps } }`, map[string]any{"i": w.inf}, nil)
+
+		// Hidden personal data cannot be inferred through nested filters.
+		s.Must(`mutation($u: ID!, $i: ID!) { follow(userId: $u, influencerId: $i) { createdAt user { handle } influencer { handle followerCount } } }`,
+			map[string]any{"u": w.fan, "i": w.inf}, nil) // edges of a fresh follow resolve
+		anon := s.As("")
+		for _, q := range []string{
+			`{ influencers(first: 1, where: {hasFollowersWith: [{handle: "fan_one", country: "DE"}]}) { totalCount } }`,
+			`{ influencers(first: 1, where: {or: [{hasFollowersWith: [{ageBracket: AGE_25_34}]}]}) { totalCount } }`,
+			`{ contents(first: 1, where: {hasInfluencerWith: [{takeRateBpsGT: 0}]}) { totalCount } }`,
+		} {
+			if r := anon.Do(q, nil); !r.HasCode("FORBIDDEN") && !r.HasCode("UNAUTHENTICATED") {
+				t.Errorf("%s: codes %v, data %s", q, r.Codes(), r.Data)
+			}
+		}
+		// Public filters still work.
+		anon.Must(`{ influencers(first: 1, where: {hasFollowersWith: [{handle: "fan_one"}]}) { totalCount } }`, nil, nil)
+	})
+}
