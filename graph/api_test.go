@@ -141,6 +141,10 @@ func TestBadInput(t *testing.T) {
 			{"syntax error", "GRAPHQL_PARSE_FAILED", `{ users { `, nil},
 			{"too deep", "BAD_INPUT", `{ influencers(first: 1) { edges { node { followers(first: 1) { edges { node { following(first: 1) { edges { node { followers(first: 1) { edges { node { handle } } } } } } } } } } } } }`, nil},
 			{"empty interaction batch", "BAD_INPUT", `mutation { recordInteractions(input: []) { accepted } }`, nil},
+			{"nested connection without first", "BAD_INPUT", `{ influencers(first: 5) { edges { node { followers { totalCount } } } } }`, nil},
+			{"nested connection in a fragment without first", "BAD_INPUT", `query($i: ID!) { node(id: $i) { ... on Influencer { contents { totalCount } } } }`, map[string]any{"i": iid}},
+			{"too many nodes", "BAD_INPUT", `{ users(first: 100) { edges { node { following(first: 100) { edges { node { followers(first: 100) { edges { node { id } } } } } } } } } }`, nil},
+			{"too many ids", "BAD_INPUT", `query($ids: [ID!]!) { nodes(ids: $ids) { id } }`, map[string]any{"ids": manyIDs(101)}},
 		}
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
@@ -299,4 +303,12 @@ func TestRecordInteractions(t *testing.T) {
 			t.Fatalf("stats = %s", b)
 		}
 	})
+}
+
+func manyIDs(n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = "US01JAAAAAAAAAAAAAAAAAAAAAAA"
+	}
+	return out
 }

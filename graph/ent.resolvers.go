@@ -11,6 +11,7 @@ import (
 	"entgo.io/contrib/entgql"
 	"github.com/limelight-hq/limelight/ent"
 	"github.com/limelight-hq/limelight/ent/schema/pulid"
+	"github.com/limelight-hq/limelight/internal/apperr"
 )
 
 // Node is the resolver for the node field.
@@ -20,6 +21,9 @@ func (r *queryResolver) Node(ctx context.Context, id pulid.ID) (ent.Noder, error
 
 // Nodes is the resolver for the nodes field.
 func (r *queryResolver) Nodes(ctx context.Context, ids []pulid.ID) ([]ent.Noder, error) {
+	if len(ids) > MaxPage {
+		return nil, apperr.Errorf(apperr.BadInput, "at most %d ids at once", MaxPage)
+	}
 	return r.client.Noders(ctx, ids, ent.WithNodeType(ent.IDToType))
 }
 

@@ -2,6 +2,9 @@ package graph
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -66,7 +69,93 @@ func (d depthLimit) MutateOperationContext(ctx context.Context, rc *graphql.Oper
 		err.Extensions = map[string]any{"code": string(apperr.BadInput)}
 		return err
 	}
+	n, err := nodes(rc.Operation.SelectionSet, rc, 0)
+	if err == nil && n > MaxNodes {
+		err = fmt.Errorf("query may return up to %d nodes; the limit is %d (ask for smaller pages)", n, MaxNodes)
+	}
+	if err != nil {
+		gerr := gqlerror.Errorf("%s", err.Error())
+		gerr.Extensions = map[string]any{"code": string(apperr.BadInput)}
+		return gerr
+	}
 	return nil
+}
+
+// MaxNodes bounds how many objects one operation may return, counting
+// every connection as full pages of the size it asks for.
+const MaxNodes = 10_000
+
+// nodes estimates the most objects a selection can return: a connection
+// multiplies what is below it by its page size. Nested connections must
+// say first or last (top-level ones default to DefaultPage), so that no
+// request can fetch a whole edge.
+func nodes(set ast.SelectionSet, rc *graphql.OperationContext, level int) (int, error) {
+	total := 0
+	for _, sel := range set {
+		var n int
+		var err error
+		switch s := sel.(type) {
+		case *ast.InlineFragment:
+			n, err = nodes(s.SelectionSet, rc, level)
+		case *ast.FragmentSpread:
+			if f := rc.Doc.Fragments.ForName(s.Name); f != nil && level < 64 {
+				n, err = nodes(f.SelectionSet, rc, level)
+			}
+		case *ast.Field:
+			n, err = fieldNodes(s, rc, level)
+		}
+		if err != nil {
+			return 0, err
+		}
+		total += n
+		if total > 1<<30 {
+			return total, nil
+		}
+	}
+	return total, nil
+}
+
+func fieldNodes(f *ast.Field, rc *graphql.OperationContext, level int) (int, error) {
+	def := f.Definition
+	if def == nil || strings.HasPrefix(f.Name, "__") {
+		return 0, nil
+	}
+	child, err := nodes(f.SelectionSet, rc, level+1)
+	if err != nil {
+		return 0, err
+	}
+	mult := 1
+	if strings.HasSuffix(def.Type.Name(), "Connection") && def.Arguments.ForName("first") != nil {
+		args := f.ArgumentMap(rc.Variables)
+		switch first, last := toInt(args["first"]), toInt(args["last"]); {
+		case first > 0 || last > 0:
+			mult = max(first, last)
+		case args["first"] != nil || args["last"] != nil:
+			mult = 0
+		case level == 0 || def.Arguments.ForName("first").DefaultValue != nil:
+			mult = DefaultPage
+		default:
+			return 0, fmt.Errorf("%s needs first or last", f.Alias)
+		}
+	} else if def.Type.Elem != nil && level == 0 {
+		mult = MaxPage // top-level lists (nodes, rankers, ...) count as full pages
+	}
+	return mult * (1 + child), nil
+}
+
+func toInt(v any) int {
+	switch n := v.(type) {
+	case int:
+		return n
+	case int64:
+		return int(n)
+	case float64:
+		return int(n)
+	case json.Number:
+		i, _ := n.Int64()
+		return int(i)
+	}
+	return 0
 }
 
 func depth(set ast.SelectionSet, doc *ast.QueryDocument, level int, top bool) int {
