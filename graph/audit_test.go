@@ -3,6 +3,7 @@ package graph_test
 import (
 	"testing"
 
+	"github.com/limelight-hq/limelight/graph/graphtest"
 	"github.com/limelight-hq/limelight/internal/auth"
 	"github.com/limelight-hq/limelight/internal/store"
 	"github.com/limelight-hq/limelight/internal/store/storetest"
@@ -53,5 +54,36 @@ func TestAuditFindings(t *testing.T) {
 		}
 		// Public filters still work.
 		anon.Must(`{ influencers(first: 1, where: {hasFollowersWith: [{handle: "fan_one"}]}) { totalCount } }`, nil, nil)
+	})
+}
+
+func TestUnpublishedContentIsHidden(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		s := newServer(t, st)
+		inf := createInfluencer(t, s, "chef_anna", "cooking")
+		var d struct{ CreateContent struct{ ID string } }
+		s.Must(`mutation($i: ID!) { createContent(input: {influencerID: $i, kind: POST, title: "Secret draft", status: DRAFT}) { id } }`,
+			map[string]any{"i": inf}, &d)
+		s.Must(`mutation($i: ID!) { createContent(input: {influencerID: $i, kind: POST, title: "Next year", publishedAt: "2099-01-01T00:00:00Z"}) { id } }`,
+			map[string]any{"i": inf}, nil)
+		createContent(t, s, inf, "Out now", nil)
+		count := func(c *graphtest.Server) int {
+			var out struct{ Contents struct{ TotalCount int } }
+			c.Must(`{ contents(first: 10) { totalCount } }`, nil, &out)
+			return out.Contents.TotalCount
+		}
+		owner := s.As(s.NewKey(auth.Influencer, inf))
+		if a, o, anon, app := count(s), count(owner), count(s.As("")), count(s.As(s.NewKey(auth.App, ""))); a != 3 || o != 3 || anon != 1 || app != 1 {
+			t.Fatalf("visible contents: admin %d, owner %d, anonymous %d, app %d; want 3 3 1 1", a, o, anon, app)
+		}
+		s.As("").Fail("NOT_FOUND", `query($id: ID!) { node(id: $id) { id } }`, map[string]any{"id": d.CreateContent.ID})
+		owner.Must(`query($id: ID!) { node(id: $id) { id } }`, map[string]any{"id": d.CreateContent.ID}, nil)
+		var e struct {
+			Node struct{ Contents struct{ TotalCount int } }
+		}
+		s.As("").Must(`query($id: ID!) { node(id: $id) { ... on Influencer { contents(first: 5) { totalCount } } } }`, map[string]any{"id": inf}, &e)
+		if e.Node.Contents.TotalCount != 1 {
+			t.Fatalf("a creator's contents edge shows %d to anyone, want 1", e.Node.Contents.TotalCount)
+		}
 	})
 }

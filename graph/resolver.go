@@ -53,5 +53,6 @@ func NewResolver(d Deps) *Resolver {
 	r.limiter = ratelimit.New(d.RateLimit)
 	r.dev = d.Dev
 	r.money = defaultMoneyConfig()
+	hideUnpublished(d.Client)
 	return r
 }

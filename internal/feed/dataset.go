@@ -173,7 +173,7 @@ func Build(ctx context.Context, client *ent.Client, p Pipeline, prev *Mapping, n
 	}
 	st.Read = len(events)
 	contents, err := client.Content.Query().
-		Where(content.StatusEQ(content.StatusPUBLISHED)).
+		Where(content.StatusEQ(content.StatusPUBLISHED), content.PublishedAtLTE(now)).
 		Select(content.FieldID, content.FieldTitle, content.FieldBody, content.FieldTags,
 			content.FieldCategory, content.FieldLanguage, content.FieldPublishedAt).
 		Order(ent.Asc(content.FieldID)).All(ctx)

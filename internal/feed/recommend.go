@@ -273,7 +273,7 @@ func (s *Service) published(ctx context.Context, ids []pulid.ID) (map[pulid.ID]*
 		}
 	}
 	for id, c := range out {
-		if c.Status != content.StatusPUBLISHED {
+		if c.Status != content.StatusPUBLISHED || c.PublishedAt.After(now) {
 			delete(out, id)
 		}
 	}
