@@ -4,7 +4,6 @@ import (
 	"context"
 	"time"
 
-
 	"github.com/limelight-hq/limelight/ent"
 	"github.com/limelight-hq/limelight/ent/content"
 	"github.com/limelight-hq/limelight/internal/auth"
