@@ -4,6 +4,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"slices"
 	"syscall"
 	"time"
 
@@ -203,10 +205,19 @@ func (c *ServeCmd) Run(ctx context.Context, g *Globals, log *slog.Logger) error 
 	if err != nil {
 		return err
 	}
+	// Training any ranker retrains popular too (it must cover the same
+	// users and items), so train the others first and popular only if needed.
+	slices.SortStableFunc(missing, func(a, b string) int { return cmp.Compare(boolInt(a == "popular"), boolInt(b == "popular")) })
+	popularDone := false
 	for _, name := range missing {
+		if name == "popular" && popularDone {
+			continue
+		}
 		if _, err := svc.Train(ctx, name, time.Now().UTC()); err != nil {
 			log.Error("training failed; the fallback serves its feeds", "ranker", name, "err", err)
+			continue
 		}
+		popularDone = true
 	}
 	go maintainModels(ctx, svc, c.Retrain, log)
 	resolver := graph.NewResolver(graph.Deps{Client: st.Client, Logger: log, Feed: svc,
@@ -316,4 +327,11 @@ func seedIfEmpty(ctx context.Context, st *store.Store, log *slog.Logger, cfg see
 
 func exampleQuery(userID string) string {
 	return fmt.Sprintf(`{ recommendations(userId: %q, first: 5) { ranker edges { score reason node { ... on Content { title tags influencer { handle } } } } } userProfile(userId: %[1]q) { user { handle } interests { tag weight } topInfluencers { influencer { handle } weight } } influencers(first: 3, orderBy: {field: FOLLOWER_COUNT, direction: DESC}) { totalCount edges { node { handle followerCount } } } }`, userID)
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

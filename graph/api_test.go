@@ -177,6 +177,10 @@ func TestBadInput(t *testing.T) {
 		if r := s.Raw(http.MethodPost, "/graphql", "text/plain", []byte(`{"query":"{ __typename }"}`)); r.Status != http.StatusUnsupportedMediaType || !r.HasCode("BAD_INPUT") {
 			t.Errorf("wrong content type: status %d codes %v", r.Status, r.Codes())
 		}
+		nul := []byte(`{"query":"mutation($n: String!) { createUser(input: {handle: \"fan_nul\", displayName: $n}) { id } }","variables":{"n":"a\u0000b"}}`)
+		if r := s.Raw(http.MethodPost, "/graphql", "application/json", nul); r.Status != http.StatusBadRequest || !r.HasCode("BAD_INPUT") {
+			t.Errorf("NUL in a string: status %d codes %v", r.Status, r.Codes())
+		}
 		if r := s.Raw(http.MethodPut, "/graphql", "application/json", nil); r.Status != http.StatusMethodNotAllowed {
 			t.Errorf("PUT: status %d", r.Status)
 		}

@@ -32,6 +32,10 @@ func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 			if gerr.Extensions == nil || gerr.Extensions["code"] == nil {
 				setCode(gerr, apperr.BadInput)
 			}
+			if strings.Contains(gerr.Message, "could not be decoded") {
+				// gqlgen's text echoes the body and Go types.
+				gerr.Message = "the request is not valid JSON (want {\"query\": ..., \"variables\": {...}})"
+			}
 			return gerr
 		}
 		code, msg := classify(cause)

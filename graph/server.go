@@ -1,10 +1,13 @@
 package graph
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"mime"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql/handler"
@@ -49,6 +52,10 @@ func guard(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		switch req.Method {
 		case http.MethodGet, http.MethodOptions:
+			if hasNUL(req.URL.RawQuery) || strings.Contains(req.URL.RawQuery, "%00") {
+				writeError(w, http.StatusBadRequest, apperr.BadInput, "strings must not contain NUL characters")
+				return
+			}
 		case http.MethodPost:
 			mt, _, err := mime.ParseMediaType(req.Header.Get("Content-Type"))
 			if err != nil || mt != "application/json" {
@@ -59,7 +66,16 @@ func guard(next http.Handler) http.Handler {
 				writeError(w, http.StatusRequestEntityTooLarge, apperr.BadInput, "request body is larger than 1 MiB")
 				return
 			}
-			req.Body = http.MaxBytesReader(w, req.Body, MaxBodyBytes)
+			body, err := io.ReadAll(http.MaxBytesReader(w, req.Body, MaxBodyBytes))
+			if err != nil {
+				writeError(w, http.StatusRequestEntityTooLarge, apperr.BadInput, "request body is larger than 1 MiB")
+				return
+			}
+			if hasNUL(string(body)) {
+				writeError(w, http.StatusBadRequest, apperr.BadInput, "strings must not contain NUL characters")
+				return
+			}
+			req.Body = io.NopCloser(bytes.NewReader(body))
 		default:
 			w.Header().Set("Allow", "GET, POST, OPTIONS")
 			writeError(w, http.StatusMethodNotAllowed, apperr.BadInput, "use GET or POST")
@@ -112,4 +128,10 @@ func NewMux(r *Resolver, db Pinger) *http.ServeMux {
 		w.Write([]byte("ready\n"))
 	})
 	return mux
+}
+
+// hasNUL reports whether a JSON text holds a NUL character, raw or escaped:
+// PostgreSQL cannot store one in text, and no field here needs it.
+func hasNUL(s string) bool {
+	return strings.Contains(s, "\x00") || strings.Contains(s, `\u0000`)
 }

@@ -289,6 +289,9 @@ func (s *Service) refresh(ctx context.Context) ([]string, error) {
 			numItems: len(m.Items), interactions: row.Interactions, metrics: row.Metrics, rowID: string(row.ID)}
 		s.mu.Unlock()
 		s.log.Info("loaded model", "ranker", st.Name, "version", row.Version, "trained_at", row.TrainedAt)
+		if row.Interactions == 0 {
+			missing = append(missing, st.Name) // trained on nothing: worth another try
+		}
 	}
 	return missing, nil
 }

@@ -113,7 +113,7 @@ func (s *Service) Recommend(ctx context.Context, req Request) (*Page, error) {
 			return nil, apperr.Errorf(apperr.BadInput, "cursor belongs to the %s feed, not %s", c.Ranker, name)
 		}
 		if c.Version != version {
-			return nil, apperr.Errorf(apperr.BadInput, "cursor is stale: ranker %s was retrained since; start from the first page", name)
+			return nil, apperr.Errorf(apperr.BadInput, "cursor is stale: the %s model serving this feed changed since it was issued; start from the first page", name)
 		}
 		cur = c
 	}

@@ -43,6 +43,15 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		return nil, err
 	}
 	client := ent.NewClient(ent.Driver(drv))
+	if dia == dialect.Postgres {
+		// Replicas starting together must not migrate at the same time.
+		unlock, err := migrationLock(ctx, db)
+		if err != nil {
+			db.Close()
+			return nil, err
+		}
+		defer unlock()
+	}
 	// Campaign stats read a rollup the hook keeps in step with every ad event.
 	stats.Register(client)
 	if err := client.Schema.Create(ctx, schema.WithDropIndex(true), schema.WithDropColumn(false)); err != nil {
@@ -106,4 +115,22 @@ func openDriver(dsn string) (*entsql.Driver, string, *sql.DB, error) {
 		}
 		return entsql.OpenDB(dialect.SQLite, db), dialect.SQLite, db, nil
 	}
+}
+
+// migrationLockKey is the PostgreSQL advisory lock held while migrating.
+const migrationLockKey = 0x6c696d656c696768 // "limeligh"
+
+func migrationLock(ctx context.Context, db *sql.DB) (func(), error) {
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("migration lock: %w", err)
+	}
+	if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock($1)", int64(migrationLockKey)); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("migration lock: %w", err)
+	}
+	return func() {
+		conn.ExecContext(context.Background(), "SELECT pg_advisory_unlock($1)", int64(migrationLockKey))
+		conn.Close()
+	}, nil
 }
