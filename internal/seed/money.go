@@ -63,15 +63,15 @@ func LoadMoney(ctx context.Context, client *ent.Client, w *World, ids *IDs, now 
 			}
 		}
 	}
-	// Tips: every 40th follow comes with a tip.
+	// Tips: every 20th follow comes with a tip.
 	cfg := tips.DefaultConfig()
-	for i := 0; i < len(w.Follows); i += 40 {
+	for i := 0; i < len(w.Follows); i += 20 {
 		f := w.Follows[i]
 		_, _, err := tips.Send(ctx, client, cfg, tips.Request{
 			UserID: ids.Users[f.User], InfluencerID: ids.Influencers[f.Influencer],
 			AmountMinor: int64(100 * (1 + i%20)), Currency: "USD", Message: "Thanks for the great content!",
 			IdempotencyKey: fmt.Sprintf("demo-tip-%d", i),
-		}, now)
+		}, f.At) // when the fan followed, so earnings and forecasts have a history
 		if err != nil {
 			return fmt.Errorf("demo tip: %w", err)
 		}
