@@ -233,7 +233,7 @@ func (c *ServeCmd) Run(ctx context.Context, g *Globals, log *slog.Logger) error 
 	go func() { errc <- srv.ListenAndServe() }()
 	log.Info("serving", "graphiql", "http://"+c.Addr+"/", "graphql", "http://"+c.Addr+"/graphql")
 	if example != "" {
-		log.Info("try this query in GraphiQL", "query", example)
+		log.Info("try this query in GraphiQL, with an API key in the Headers tab ({\"Authorization\": \"Bearer ll_...\"}: the ADMIN key printed at the first start, or one from `limelight keys create`)", "query", example)
 	}
 	select {
 	case err := <-errc:
@@ -326,7 +326,7 @@ func seedIfEmpty(ctx context.Context, st *store.Store, log *slog.Logger, cfg see
 }
 
 func exampleQuery(userID string) string {
-	return fmt.Sprintf(`{ recommendations(userId: %q, first: 5) { ranker edges { score reason node { ... on Content { title tags influencer { handle } } } } } userProfile(userId: %[1]q) { user { handle } interests { tag weight } topInfluencers { influencer { handle } weight } } influencers(first: 3, orderBy: {field: FOLLOWER_COUNT, direction: DESC}) { totalCount edges { node { handle followerCount } } } }`, userID)
+	return fmt.Sprintf(`{ recommendations(userId: %q, first: 5) { ranker edges { score ranker reason node { ... on Content { title tags influencer { handle } } ... on SponsoredContent { label clickUrl ad { title } } } } } userProfile(userId: %[1]q) { user { handle } interests { tag weight } topInfluencers { influencer { handle } weight } } influencers(first: 3, orderBy: {field: FOLLOWER_COUNT, direction: DESC}) { totalCount edges { node { handle followerCount } } } }`, userID)
 }
 
 func boolInt(b bool) int {
