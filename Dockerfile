@@ -4,10 +4,12 @@ WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
-RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/limelight .
+RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/limelight . && mkdir -p /out/data
 
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/limelight /limelight
+# The SQLite file lives here; the image runs as nonroot, which must own it.
+COPY --from=build --chown=nonroot:nonroot /out/data /data
 WORKDIR /data
 ENV LIMELIGHT_ADDR=0.0.0.0:8080
 EXPOSE 8080

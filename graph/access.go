@@ -262,6 +262,11 @@ func (r *Resolver) checkVisible(ctx context.Context, p *auth.Principal, res any)
 		id = string(v.ID)
 	case *ent.Payout:
 		id = string(v.ID)
+	case *ent.PayoutRun:
+		if p == nil {
+			return apperr.Errorf(apperr.Unauthorized, "this needs an API key (Authorization: Bearer <key>)")
+		}
+		return apperr.Errorf(apperr.Forbidden, "payout runs are for ADMIN keys")
 	case *ent.Tip:
 		if app {
 			return nil

@@ -5,6 +5,7 @@ package activity
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/limelight-hq/limelight/ent"
@@ -194,6 +195,7 @@ func record(ctx context.Context, client *ent.Client, items []Item, now time.Time
 		}
 	}
 	res.Accepted = len(creates)
+	slices.SortFunc(res.Rejected, func(a, b Rejection) int { return a.Index - b.Index })
 	return res, nil
 }
 

@@ -52,7 +52,7 @@ func MajorToMinor(major int64, code string) int64 {
 
 // CheckKey validates a client's idempotency key.
 func CheckKey(key string) error {
-	if key == "" {
+	if strings.TrimSpace(key) == "" {
 		return apperr.Errorf(apperr.BadInput, "idempotencyKey is required")
 	}
 	if len(key) > MaxKeyLen {
