@@ -40,7 +40,7 @@ func (r *Resolver) authDirective(ctx context.Context, _ any, next graphql.Resolv
 		allowed = allowed || role == p.Role
 	}
 	if !allowed {
-		return nil, apperr.Errorf(apperr.Forbidden, "a %s key may not do this", p.Role)
+		return nil, apperr.Errorf(apperr.Forbidden, "%s keys may not do this", p.Role)
 	}
 	if owner == nil || (p.Role != auth.Partner && p.Role != auth.Influencer) {
 		return next(ctx)

@@ -101,7 +101,7 @@ func Create(ctx context.Context, client *ent.Client, role Role, ownerID pulid.ID
 	switch role {
 	case Partner, Influencer:
 		if ownerID == "" {
-			return nil, "", apperr.Errorf(apperr.BadInput, "a %s key needs an owner id", role)
+			return nil, "", apperr.Errorf(apperr.BadInput, "%s keys need an owner id", role)
 		}
 		var err error
 		var ok bool
@@ -118,7 +118,7 @@ func Create(ctx context.Context, client *ent.Client, role Role, ownerID pulid.ID
 		}
 	default:
 		if ownerID != "" {
-			return nil, "", apperr.Errorf(apperr.BadInput, "a %s key takes no owner id", role)
+			return nil, "", apperr.Errorf(apperr.BadInput, "%s keys take no owner id", role)
 		}
 	}
 	b := make([]byte, secretBytes)

@@ -214,7 +214,13 @@ func (s *Service) lock(ctx context.Context) (func(), error) {
 		s.trainMu.Unlock()
 		return nil, err
 	}
-	key := TrainLockKey()
+	var schema string
+	if err := conn.QueryRowContext(ctx, "SELECT current_schema()").Scan(&schema); err != nil {
+		conn.Close()
+		s.trainMu.Unlock()
+		return nil, err
+	}
+	key := TrainLockKey(schema)
 	var ok bool
 	if err := conn.QueryRowContext(ctx, "SELECT pg_try_advisory_lock($1)", key).Scan(&ok); err != nil || !ok {
 		conn.Close()
@@ -231,10 +237,12 @@ func (s *Service) lock(ctx context.Context) (func(), error) {
 	}, nil
 }
 
-// TrainLockKey is the PostgreSQL advisory lock key that training holds.
-func TrainLockKey() int64 {
+// TrainLockKey is the PostgreSQL advisory lock key that training holds for
+// a schema: replicas sharing a schema train one at a time; deployments in
+// other schemas of the same database do not block each other.
+func TrainLockKey(schema string) int64 {
 	h := fnv.New64a()
-	h.Write([]byte("limelight/train"))
+	h.Write([]byte("limelight/train/" + schema))
 	return int64(h.Sum64())
 }
 

@@ -118,15 +118,19 @@ func TestTrainingLock(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer conn.Close()
+		var schema string
+		if err := conn.QueryRowContext(context.Background(), "SELECT current_schema()").Scan(&schema); err != nil {
+			t.Fatal(err)
+		}
 		// Hold the lock the way another replica would.
-		if _, err := conn.ExecContext(context.Background(), "SELECT pg_advisory_lock($1)", feed.TrainLockKey()); err != nil {
+		if _, err := conn.ExecContext(context.Background(), "SELECT pg_advisory_lock($1)", feed.TrainLockKey(schema)); err != nil {
 			t.Fatal(err)
 		}
 		_, err = a.Train(context.Background(), "popular", now)
 		if apperr.CodeOf(err) != apperr.Conflict || !errors.Is(err, feed.ErrTrainingBusy) {
 			t.Fatalf("train under another replica's lock: %v", err)
 		}
-		if _, err := conn.ExecContext(context.Background(), "SELECT pg_advisory_unlock($1)", feed.TrainLockKey()); err != nil {
+		if _, err := conn.ExecContext(context.Background(), "SELECT pg_advisory_unlock($1)", feed.TrainLockKey(schema)); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := b.Train(context.Background(), "popular", now); err != nil {

@@ -117,7 +117,7 @@ func (s *Service) Recommend(ctx context.Context, req Request) (*Page, error) {
 		}
 		cur = c
 	}
-	page := &Page{Items: []Item{}}
+	page := &Page{Items: []Item{}, Ranker: name}
 	if cur.Offset >= s.cfg.MaxDepth || req.First == 0 {
 		return page, nil
 	}
