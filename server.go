@@ -4,7 +4,6 @@
 package main
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -12,7 +11,6 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"slices"
 	"syscall"
 	"time"
 
@@ -83,11 +81,11 @@ func (c *TrainCmd) Run(ctx context.Context, g *Globals, log *slog.Logger) error 
 			names = append(names, r.Name)
 		}
 	}
-	for _, n := range names {
-		rep, err := svc.Train(ctx, n, time.Now().UTC())
-		if err != nil {
-			return err
-		}
+	reps, err := svc.TrainAll(ctx, names, time.Now().UTC())
+	if err != nil {
+		return err
+	}
+	for _, rep := range reps {
 		log.Info("trained", "ranker", rep.Ranker, "version", rep.ModelVersion, "took", rep.Duration, "interactions", rep.Interactions)
 	}
 	return nil
@@ -205,19 +203,10 @@ func (c *ServeCmd) Run(ctx context.Context, g *Globals, log *slog.Logger) error 
 	if err != nil {
 		return err
 	}
-	// Training any ranker retrains popular too (it must cover the same
-	// users and items), so train the others first and popular only if needed.
-	slices.SortStableFunc(missing, func(a, b string) int { return cmp.Compare(boolInt(a == "popular"), boolInt(b == "popular")) })
-	popularDone := false
-	for _, name := range missing {
-		if name == "popular" && popularDone {
-			continue
+	if len(missing) > 0 {
+		if _, err := svc.TrainAll(ctx, missing, time.Now().UTC()); err != nil {
+			log.Error("training failed; the fallback serves feeds meanwhile", "rankers", missing, "err", err)
 		}
-		if _, err := svc.Train(ctx, name, time.Now().UTC()); err != nil {
-			log.Error("training failed; the fallback serves its feeds", "ranker", name, "err", err)
-			continue
-		}
-		popularDone = true
 	}
 	go maintainModels(ctx, svc, c.Retrain, log)
 	resolver := graph.NewResolver(graph.Deps{Client: st.Client, Logger: log, Feed: svc,
@@ -269,9 +258,15 @@ func maintainModels(ctx context.Context, svc *feed.Service, every time.Duration,
 				log.Warn("refreshing models", "err", err)
 			}
 		case <-retrain:
+			var names []string
 			for _, r := range svc.Rankers() {
-				if _, err := svc.Train(ctx, r.Name, time.Now().UTC()); err != nil {
-					log.Warn("scheduled training failed", "ranker", r.Name, "err", err)
+				if r.State == host.StateRunning {
+					names = append(names, r.Name)
+				}
+			}
+			if len(names) > 0 {
+				if _, err := svc.TrainAll(ctx, names, time.Now().UTC()); err != nil {
+					log.Warn("scheduled training failed", "rankers", names, "err", err)
 				}
 			}
 		}
@@ -327,11 +322,4 @@ func seedIfEmpty(ctx context.Context, st *store.Store, log *slog.Logger, cfg see
 
 func exampleQuery(userID string) string {
 	return fmt.Sprintf(`{ recommendations(userId: %q, first: 5) { ranker edges { score ranker reason node { ... on Content { title tags influencer { handle } } ... on SponsoredContent { label clickUrl ad { title } } } } } userProfile(userId: %[1]q) { user { handle } interests { tag weight } topInfluencers { influencer { handle } weight } } influencers(first: 3, orderBy: {field: FOLLOWER_COUNT, direction: DESC}) { totalCount edges { node { handle followerCount } } } }`, userID)
-}
-
-func boolInt(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
 }

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -109,8 +110,24 @@ var ErrTrainingBusy = errors.New("training already running")
 // snapshot and starts serving it. The fallback ranker is retrained on the
 // same data too, so it always covers the newest users and items.
 func (s *Service) Train(ctx context.Context, name string, now time.Time) (*TrainReport, error) {
-	if !s.known(name) {
-		return nil, apperr.Errorf(apperr.NotFound, "no ranker named %q", name)
+	reps, err := s.TrainAll(ctx, []string{name}, now)
+	if err != nil {
+		return nil, err
+	}
+	return reps[0], nil
+}
+
+// TrainAll trains the named rankers on one build of the training data and
+// stores their snapshots; the fallback ranker is retrained with them if it
+// is not among them. Reports come back in the order of names.
+func (s *Service) TrainAll(ctx context.Context, names []string, now time.Time) ([]*TrainReport, error) {
+	if len(names) == 0 {
+		return nil, apperr.Errorf(apperr.BadInput, "no ranker named")
+	}
+	for _, name := range names {
+		if !s.known(name) {
+			return nil, apperr.Errorf(apperr.NotFound, "no ranker named %q", name)
+		}
 	}
 	unlock, err := s.lock(ctx)
 	if err != nil {
@@ -128,23 +145,21 @@ func (s *Service) Train(ctx context.Context, name string, now time.Time) (*Train
 	if err != nil {
 		return nil, err
 	}
-	s.log.Info("training data built", "ranker", name, "read", st.Read, "repeats_dropped", st.Repeats,
+	s.log.Info("training data built", "rankers", names, "read", st.Read, "repeats_dropped", st.Repeats,
 		"bursts_dropped", st.Bursts, "forgotten_users", st.Forgotten, "pairs", st.Pairs, "users", ds.NumUsers, "items", ds.NumItems)
-	names := []string{name}
-	if name != popular.Name && s.known(popular.Name) {
-		names = append(names, popular.Name)
+	all := slices.Clone(names)
+	if !slices.Contains(all, popular.Name) && s.known(popular.Name) {
+		all = append(all, popular.Name)
 	}
-	var first *TrainReport
-	for _, n := range names {
+	reps := make([]*TrainReport, 0, len(all))
+	for _, n := range all {
 		rep, err := s.trainOne(ctx, n, ds, m, now)
 		if err != nil {
 			return nil, err
 		}
-		if first == nil {
-			first = rep
-		}
+		reps = append(reps, rep)
 	}
-	return first, nil
+	return reps[:len(names)], nil
 }
 
 func (s *Service) trainOne(ctx context.Context, name string, ds *sdk.Dataset, m *Mapping, now time.Time) (*TrainReport, error) {
