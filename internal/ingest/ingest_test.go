@@ -124,6 +124,7 @@ func TestParseBadLines(t *testing.T) {
 		"empty user":               "user,item,kind,timestamp\n,2,VIEW,3\n",
 		"negative rating":          "user,item,rating,timestamp\n1,2,-1,3\n",
 		"short row":                "user,item,kind,timestamp\n1,2,VIEW\n",
+		"future timestamp":         "user,item,kind,timestamp\n1,2,VIEW,99999999999\n",
 	}
 	for name, in := range cases {
 		if _, err := ingest.Parse(strings.NewReader(in), ingest.Options{Format: ingest.CSV}); !errors.As(err, &le) {

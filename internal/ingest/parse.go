@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/limelight-hq/limelight/ent/interaction"
+	"github.com/limelight-hq/limelight/internal/activity"
 )
 
 // Format is a file layout.
@@ -365,6 +366,10 @@ func (p *parser) record(line int, text, user, item, kind, rating, ts string) (Re
 	at, err := parseTime(strings.TrimSpace(ts))
 	if err != nil {
 		return rec, err
+	}
+	// The API refuses occurredAt in the future too (beyond clock skew).
+	if at.After(time.Now().Add(activity.MaxFutureSkew)) {
+		return rec, fmt.Errorf("timestamp %s is in the future", at.Format(time.RFC3339))
 	}
 	rec.At = at
 	return rec, nil
