@@ -114,7 +114,8 @@ func Create(ctx context.Context, client *ent.Client, role Role, ownerID pulid.ID
 			return nil, "", fmt.Errorf("check key owner: %w", err)
 		}
 		if !ok {
-			return nil, "", apperr.Errorf(apperr.NotFound, "owner %s not found", ownerID)
+			kind := map[Role]string{Partner: "partner (PA...)", Influencer: "influencer (IN...)"}[role]
+			return nil, "", apperr.Errorf(apperr.NotFound, "%s keys are owned by a %s, and %s is not one", role, kind, ownerID)
 		}
 	default:
 		if ownerID != "" {
