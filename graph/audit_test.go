@@ -2,6 +2,7 @@ package graph_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/limelight-hq/limelight/graph/graphtest"
 	"github.com/limelight-hq/limelight/internal/auth"
@@ -84,6 +85,37 @@ func TestUnpublishedContentIsHidden(t *testing.T) {
 		s.As("").Must(`query($id: ID!) { node(id: $id) { ... on Influencer { contents(first: 5) { totalCount } } } }`, map[string]any{"id": inf}, &e)
 		if e.Node.Contents.TotalCount != 1 {
 			t.Fatalf("a creator's contents edge shows %d to anyone, want 1", e.Node.Contents.TotalCount)
+		}
+	})
+}
+
+// One fan repeating a view (or a bot flooding) counts once in creator stats.
+func TestStatsCountFansNotRepeats(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		s := newServer(t, st)
+		inf := createInfluencer(t, s, "chef_anna", "cooking")
+		c := createContent(t, s, inf, "Ramen", []string{"ramen"})
+		fans := []string{createUser(t, s, "fan_one"), createUser(t, s, "fan_two")}
+		var in []map[string]any
+		for i := range 200 {
+			in = append(in, map[string]any{"userId": fans[0], "contentId": c, "kind": "VIEW", "occurredAt": now.Add(-time.Duration(i) * time.Second)})
+		}
+		in = append(in,
+			map[string]any{"userId": fans[1], "contentId": c, "kind": "VIEW", "occurredAt": now.Add(-time.Hour)},
+			map[string]any{"userId": fans[1], "contentId": c, "kind": "LIKE", "occurredAt": now.Add(-time.Hour)},
+			map[string]any{"userId": fans[1], "contentId": c, "kind": "LIKE", "occurredAt": now.Add(-time.Hour)},
+		)
+		s.Must(`mutation($in: [InteractionInput!]!) { recordInteractions(input: $in) { accepted } }`, map[string]any{"in": in}, nil)
+		var out struct {
+			InfluencerStats struct {
+				Views          int
+				EngagementRate float64
+			}
+		}
+		s.Must(`query($i: ID!, $f: Time, $t: Time) { influencerStats(influencerId: $i, from: $f, to: $t) { views engagementRate } }`,
+			map[string]any{"i": inf, "f": now.Add(-24 * time.Hour), "t": now.Add(time.Hour)}, &out)
+		if out.InfluencerStats.Views != 2 || out.InfluencerStats.EngagementRate != 0.5 {
+			t.Fatalf("stats = %+v, want 2 viewing fans and rate 0.5", out.InfluencerStats)
 		}
 	})
 }

@@ -100,9 +100,10 @@ type CampaignStatsGroup struct {
 }
 
 type ContentEngagement struct {
-	Content     *ent.Content `json:"content"`
-	Views       int          `json:"views"`
-	Engagements int          `json:"engagements"`
+	Content *ent.Content `json:"content"`
+	// Different fans who viewed it.
+	Views       int `json:"views"`
+	Engagements int `json:"engagements"`
 }
 
 type CreateAdInput struct {
@@ -242,8 +243,9 @@ type InfluencerStats struct {
 	Followers  int             `json:"followers"`
 	// New follows per day in the window (UTC days).
 	FollowerGrowth []*DayCount `json:"followerGrowth"`
-	Views          int         `json:"views"`
-	// Likes, comments and shares per view in the window.
+	// Different fans who viewed content in the window (per piece of content, summed).
+	Views int `json:"views"`
+	// Fans who liked, commented or shared, per viewing fan (each counted once per content and kind).
 	EngagementRate float64              `json:"engagementRate"`
 	TopContent     []*ContentEngagement `json:"topContent"`
 }

@@ -9,6 +9,8 @@ import (
 	"sort"
 	"time"
 
+	"entgo.io/ent/dialect/sql"
+
 	"github.com/limelight-hq/limelight/ent"
 	"github.com/limelight-hq/limelight/ent/content"
 	"github.com/limelight-hq/limelight/ent/follow"
@@ -220,7 +222,7 @@ func ForInfluencer(ctx context.Context, client *ent.Client, influencerID pulid.I
 		Where(interaction.HasContentWith(content.InfluencerID(influencerID)),
 			interaction.OccurredAtGTE(from), interaction.OccurredAtLT(to)).
 		GroupBy(interaction.FieldContentID, interaction.FieldKind).
-		Aggregate(ent.Count()).Scan(ctx, &groups)
+		Aggregate(distinctUsers).Scan(ctx, &groups)
 	if err != nil {
 		return nil, fmt.Errorf("influencer stats: %w", err)
 	}
@@ -257,4 +259,10 @@ func ForInfluencer(ctx context.Context, client *ent.Client, influencerID pulid.I
 		s.TopContent = s.TopContent[:10]
 	}
 	return s, nil
+}
+
+// distinctUsers counts the different users in a group: one fan repeating a
+// view (or a bot flooding likes) counts once, so stats are hard to inflate.
+func distinctUsers(s *sql.Selector) string {
+	return sql.As(sql.Count(sql.Distinct(s.C(interaction.FieldUserID))), "count")
 }
