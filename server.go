@@ -160,6 +160,14 @@ func main() {
 		kong.UsageOnError(),
 		kong.Bind(&cli.Globals, log),
 	)
+	if kctx.Command() == "ranker <name>" {
+		// A plugin process: default signal handling, so SIGTERM stops it.
+		if err := kctx.Run(); err != nil {
+			log.Error("ranker failed", "err", err)
+			os.Exit(1)
+		}
+		return
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	kctx.BindTo(ctx, (*context.Context)(nil))
@@ -186,12 +194,17 @@ func (c *ServeCmd) Run(ctx context.Context, g *Globals, log *slog.Logger) error 
 	}
 	defer st.Close()
 	var example string
-	if c.Demo {
-		if example, err = seedIfEmpty(ctx, st, log, seed.Demo()); err != nil {
-			return err
+	// Replicas starting together on an empty database: one seeds and creates
+	// the admin key, the others wait and then find both done.
+	err = st.Exclusive(ctx, "first-start", func() error {
+		if c.Demo {
+			if example, err = seedIfEmpty(ctx, st, log, seed.Demo()); err != nil {
+				return err
+			}
 		}
-	}
-	if err := bootstrapAdminKey(ctx, st, os.Stdout, log); err != nil {
+		return bootstrapAdminKey(ctx, st, os.Stdout, log)
+	})
+	if err != nil {
 		return err
 	}
 	h, svc, err := startFeedWith(ctx, st, c.RankersDir, c.Params, c.PipelineFlags, log)

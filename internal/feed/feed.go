@@ -361,6 +361,10 @@ type cursor struct {
 	Version string `json:"v"`
 	AsOf    int64  `json:"t"`
 	Offset  int    `json:"o"`
+	// User, Surface and Consumed tie the cursor to one feed.
+	User     string `json:"u"`
+	Surface  string `json:"s,omitempty"`
+	Consumed bool   `json:"c,omitempty"`
 }
 
 func (c cursor) encode() string {

@@ -104,6 +104,26 @@ func TestReplicasShareSnapshots(t *testing.T) {
 		if err != nil || len(next.Items) == 0 {
 			t.Fatalf("cursor across replicas: %v", err)
 		}
+		// ...even right after the first retrains: the second loads the newer model.
+		if _, err := a.Train(ctx, "als", now.Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		fresh, err := a.Recommend(ctx, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := b.Recommend(ctx, feed.Request{UserID: ids.Users[3], First: 10, After: fresh.Items[9].Cursor, Now: now}); err != nil {
+			t.Fatalf("newer cursor on a lagging replica: %v", err)
+		}
+		// A cursor belongs to one user's feed.
+		_, err = b.Recommend(ctx, feed.Request{UserID: ids.Users[4], First: 10, After: fresh.Items[9].Cursor, Now: now})
+		if apperr.CodeOf(err) != apperr.BadInput {
+			t.Fatalf("another user's cursor: %v, want BAD_INPUT", err)
+		}
+		_, err = b.Recommend(ctx, feed.Request{UserID: ids.Users[3], First: 10, After: fresh.Items[9].Cursor, Surface: feed.Explore, Now: now})
+		if apperr.CodeOf(err) != apperr.BadInput {
+			t.Fatalf("another surface's cursor: %v, want BAD_INPUT", err)
+		}
 	})
 }
 

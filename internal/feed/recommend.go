@@ -103,7 +103,12 @@ func (s *Service) Recommend(ctx context.Context, req Request) (*Page, error) {
 	if mod != nil {
 		version, numItems = mod.version, mod.numItems
 	}
-	cur := cursor{Ranker: name, Version: version, AsOf: req.Now.UnixMilli()}
+	surface := string(req.Surface)
+	if surface == string(Home) {
+		surface = ""
+	}
+	cur := cursor{Ranker: name, Version: version, AsOf: req.Now.UnixMilli(), User: string(req.UserID),
+		Surface: surface, Consumed: req.IncludeConsumed}
 	if req.After != "" {
 		c, err := decodeCursor(req.After)
 		if err != nil {
@@ -112,8 +117,23 @@ func (s *Service) Recommend(ctx context.Context, req Request) (*Page, error) {
 		if c.Ranker != name {
 			return nil, apperr.Errorf(apperr.BadInput, "cursor belongs to the %s feed, not %s", c.Ranker, name)
 		}
+		if c.User != cur.User || c.Surface != cur.Surface || c.Consumed != cur.Consumed {
+			return nil, apperr.Errorf(apperr.BadInput, "cursor belongs to another feed (user, surface or includeConsumed differ)")
+		}
 		if c.Version != version {
-			return nil, apperr.Errorf(apperr.BadInput, "cursor is stale: the %s model serving this feed changed since it was issued; start from the first page", name)
+			// Another replica may have trained a newer model: load it and look again.
+			if err := s.Refresh(ctx); err != nil {
+				return nil, err
+			}
+			s.mu.RLock()
+			m, mod = s.mapping, s.models[name]
+			s.mu.RUnlock()
+			if mod != nil {
+				version, numItems = mod.version, mod.numItems
+			}
+		}
+		if c.Version != version {
+			return nil, apperr.Errorf(apperr.BadInput, "cursor is stale: the %s model was retrained after the first page; start from the first page", name)
 		}
 		cur = c
 	}

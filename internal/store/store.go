@@ -7,6 +7,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"net/url"
 	"path/filepath"
 	"strings"
@@ -133,4 +134,31 @@ func migrationLock(ctx context.Context, db *sql.DB) (func(), error) {
 		conn.ExecContext(context.Background(), "SELECT pg_advisory_unlock($1)", int64(migrationLockKey))
 		conn.Close()
 	}, nil
+}
+
+// Exclusive runs fn while holding a lock named name that other processes on
+// the same PostgreSQL schema also take (a session advisory lock), so that
+// replicas starting together do one-time work once. On SQLite it just runs
+// fn: one server owns the file.
+func (s *Store) Exclusive(ctx context.Context, name string, fn func() error) error {
+	if s.Dialect != dialect.Postgres {
+		return fn()
+	}
+	conn, err := s.DB.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("lock %s: %w", name, err)
+	}
+	defer conn.Close()
+	var schema string
+	if err := conn.QueryRowContext(ctx, "SELECT current_schema()").Scan(&schema); err != nil {
+		return fmt.Errorf("lock %s: %w", name, err)
+	}
+	h := fnv.New64a()
+	h.Write([]byte("limelight/" + name + "/" + schema))
+	key := int64(h.Sum64())
+	if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock($1)", key); err != nil {
+		return fmt.Errorf("lock %s: %w", name, err)
+	}
+	defer conn.ExecContext(context.Background(), "SELECT pg_advisory_unlock($1)", key)
+	return fn()
 }
