@@ -449,8 +449,15 @@ func (r *Ranker) Load(rd io.Reader) error {
 	if mr.Err() == nil && m.prior != nil && len(m.prior) != m.numItems {
 		mr.Fail(fmt.Errorf("%w: %d popularity priors for %d items", modelio.ErrCorrupt, len(m.prior), m.numItems))
 	}
-	if mr.Err() == nil && (m.vec.Vals == nil || m.consumed.Vals == nil) {
+	// An empty matrix is written without values; a non-empty one must have them.
+	if mr.Err() == nil && ((m.vec.Vals == nil && len(m.vec.Cols) > 0) || (m.consumed.Vals == nil && len(m.consumed.Cols) > 0)) {
 		mr.Fail(fmt.Errorf("%w: matrices without values", modelio.ErrCorrupt))
+	}
+	if m.vec != nil && m.vec.Vals == nil {
+		m.vec.Vals = []float32{}
+	}
+	if m.consumed != nil && m.consumed.Vals == nil {
+		m.consumed.Vals = []float32{}
 	}
 	if err := mr.Close(); err != nil {
 		return err

@@ -1,6 +1,7 @@
 package similarity_test
 
 import (
+	"bytes"
 	"context"
 	"testing"
 
@@ -107,5 +108,20 @@ func TestSimilarFindsSameTopicAcrossScripts(t *testing.T) {
 	got, err := r.Recommend(context.Background(), sdk.Query{User: -1, K: 1, History: []sdk.ItemWeight{{Item: 0, Weight: 1}}})
 	if err != nil || len(got) != 1 || got[0].Item != 1 {
 		t.Errorf("cold user with ramen history: %v, %v", got, err)
+	}
+}
+
+// A model trained on nothing (a new, empty deployment) saves and loads.
+func TestEmptyModelRoundTrips(t *testing.T) {
+	r := similarity.New()
+	if _, err := r.Train(context.Background(), &sdk.Dataset{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := r.Save(&buf); err != nil {
+		t.Fatal(err)
+	}
+	if err := similarity.New().Load(&buf); err != nil {
+		t.Fatalf("load an empty model: %v", err)
 	}
 }
