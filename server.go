@@ -277,6 +277,10 @@ func maintainModels(ctx context.Context, svc *feed.Service, every time.Duration,
 					names = append(names, r.Name)
 				}
 			}
+			if changed, err := svc.Changed(ctx); err == nil && !changed {
+				log.Info("scheduled training skipped: nothing changed since the last one")
+				continue
+			}
 			if len(names) > 0 {
 				if _, err := svc.TrainAll(ctx, names, time.Now().UTC()); err != nil {
 					log.Warn("scheduled training failed", "rankers", names, "err", err)

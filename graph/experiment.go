@@ -8,18 +8,15 @@ import (
 	"github.com/limelight-hq/limelight/internal/experiment"
 )
 
-// rankerKnown reports whether the feed has a ranker of that name; without
-// a feed service every name passes.
+// rankerKnown reports whether the feed has a running ranker of that name;
+// without a feed service every name passes.
 func (r *Resolver) rankerKnown(name string) bool {
 	if r.feed == nil {
 		return true
 	}
-	for _, ri := range r.feed.Rankers() {
-		if ri.Name == name {
-			return true
-		}
-	}
-	return false
+	// Only a running ranker: a refused or failed one would be replaced by
+	// the fallback for its whole variant, and the results would lie.
+	return r.feed.Running(name)
 }
 
 // experimentRanker returns the ranker of the user's variant in the running

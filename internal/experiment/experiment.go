@@ -58,7 +58,7 @@ func Create(ctx context.Context, client *ent.Client, name string, variants []sch
 			return nil, apperr.Errorf(apperr.BadInput, "variant %d: weight %d must be between 1 and %d", i, v.Weight, MaxWeight)
 		}
 		if v.Ranker == "" || (known != nil && !known(v.Ranker)) {
-			return nil, apperr.Errorf(apperr.BadInput, "variant %d: no ranker named %q", i, v.Ranker)
+			return nil, apperr.Errorf(apperr.BadInput, "variant %d: no running ranker named %q", i, v.Ranker)
 		}
 	}
 	var out *ent.Experiment

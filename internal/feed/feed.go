@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/limelight-hq/limelight/ent"
+	"github.com/limelight-hq/limelight/ent/interaction"
 	"github.com/limelight-hq/limelight/ent/rankermodel"
 	"github.com/limelight-hq/limelight/internal/apperr"
 	"github.com/limelight-hq/limelight/rankers/host"
@@ -74,6 +75,41 @@ type Service struct {
 
 	trainMu sync.Mutex
 	cache   *contentCache
+
+	// seen fingerprints the data of the last training, for Changed.
+	seen fingerprint
+}
+
+// fingerprint is cheap to read and changes when training data would.
+type fingerprint struct {
+	lastInteraction string
+	contents, users int
+}
+
+func (s *Service) fingerprint(ctx context.Context) (fingerprint, error) {
+	var f fingerprint
+	last, err := s.client.Interaction.Query().Order(ent.Desc(interaction.FieldID)).FirstID(ctx)
+	if err != nil && !ent.IsNotFound(err) {
+		return f, err
+	}
+	f.lastInteraction = string(last)
+	if f.contents, err = s.client.Content.Query().Count(ctx); err != nil {
+		return f, err
+	}
+	f.users, err = s.client.User.Query().Count(ctx)
+	return f, err
+}
+
+// Changed reports whether interactions, content or users changed since this
+// service last trained, so scheduled retraining can skip idle periods.
+func (s *Service) Changed(ctx context.Context) (bool, error) {
+	f, err := s.fingerprint(ctx)
+	if err != nil {
+		return true, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return f != s.seen, nil
 }
 
 // New returns a service over the store and the ranker host. db and
@@ -125,8 +161,12 @@ func (s *Service) TrainAll(ctx context.Context, names []string, now time.Time) (
 		return nil, apperr.Errorf(apperr.BadInput, "no ranker named")
 	}
 	for _, name := range names {
-		if !s.known(name) {
+		st, ok := s.status(name)
+		if !ok {
 			return nil, apperr.Errorf(apperr.NotFound, "no ranker named %q", name)
+		}
+		if st.State == host.StateRefused || st.State == host.StateFailed {
+			return nil, apperr.Errorf(apperr.Conflict, "ranker %s is %s and cannot train: %s", name, st.State, st.LastError)
 		}
 	}
 	unlock, err := s.lock(ctx)
@@ -141,6 +181,10 @@ func (s *Service) TrainAll(ctx context.Context, names []string, now time.Time) (
 	s.mu.RLock()
 	prev := s.mapping
 	s.mu.RUnlock()
+	fp, err := s.fingerprint(ctx)
+	if err != nil {
+		return nil, err
+	}
 	ds, m, st, err := Build(ctx, s.client, s.cfg.Pipeline, prev, now)
 	if err != nil {
 		return nil, err
@@ -159,6 +203,9 @@ func (s *Service) TrainAll(ctx context.Context, names []string, now time.Time) (
 		}
 		reps = append(reps, rep)
 	}
+	s.mu.Lock()
+	s.seen = fp
+	s.mu.Unlock()
 	return reps[:len(names)], nil
 }
 
@@ -317,6 +364,23 @@ func (s *Service) refresh(ctx context.Context) ([]string, error) {
 		}
 	}
 	return missing, nil
+}
+
+// status returns the host's status of the named ranker.
+func (s *Service) status(name string) (host.Status, bool) {
+	for _, st := range s.host.Rankers() {
+		if st.Name == name {
+			return st, true
+		}
+	}
+	return host.Status{}, false
+}
+
+// Running reports whether the named ranker's process is up (for callers
+// that must not rely on a fallback, like experiments).
+func (s *Service) Running(name string) bool {
+	st, ok := s.status(name)
+	return ok && st.State == host.StateRunning
 }
 
 // known reports whether the host has a ranker of that name.

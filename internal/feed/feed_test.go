@@ -13,6 +13,7 @@ import (
 	"entgo.io/ent/dialect"
 
 	"github.com/limelight-hq/limelight/ent"
+	"github.com/limelight-hq/limelight/ent/interaction"
 	"github.com/limelight-hq/limelight/ent/rankermodel"
 	"github.com/limelight-hq/limelight/internal/apperr"
 	"github.com/limelight-hq/limelight/internal/feed"
@@ -103,6 +104,17 @@ func TestReplicasShareSnapshots(t *testing.T) {
 		next, err := b.Recommend(ctx, feed.Request{UserID: ids.Users[3], First: 10, After: pa.Items[9].Cursor, Now: now})
 		if err != nil || len(next.Items) == 0 {
 			t.Fatalf("cursor across replicas: %v", err)
+		}
+		// Nothing new since a's training: scheduled retraining may skip.
+		if changed, err := a.Changed(ctx); err != nil || changed {
+			t.Fatalf("Changed right after training = %v, %v", changed, err)
+		}
+		if err := st.Client.Interaction.Create().SetUserID(ids.Users[3]).SetContentID(ids.Contents[5]).
+			SetKind(interaction.KindLIKE).SetOccurredAt(now).Exec(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if changed, err := a.Changed(ctx); err != nil || !changed {
+			t.Fatalf("Changed after a new interaction = %v, %v", changed, err)
 		}
 		// ...even right after the first retrains: the second loads the newer model.
 		if _, err := a.Train(ctx, "als", now.Add(time.Hour)); err != nil {
