@@ -17951,6 +17951,7 @@ type RankerModelMutation struct {
 	snapshot        *[]byte
 	mapping         *[]byte
 	metrics         *map[string]float64
+	params          *map[string]string
 	interactions    *int
 	addinteractions *int
 	trained_at      *time.Time
@@ -18293,6 +18294,55 @@ func (m *RankerModelMutation) ResetMetrics() {
 	delete(m.clearedFields, rankermodel.FieldMetrics)
 }
 
+// SetParams sets the "params" field.
+func (m *RankerModelMutation) SetParams(value map[string]string) {
+	m.params = &value
+}
+
+// Params returns the value of the "params" field in the mutation.
+func (m *RankerModelMutation) Params() (r map[string]string, exists bool) {
+	v := m.params
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldParams returns the old "params" field's value of the RankerModel entity.
+// If the RankerModel object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RankerModelMutation) OldParams(ctx context.Context) (v map[string]string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldParams is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldParams requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldParams: %w", err)
+	}
+	return oldValue.Params, nil
+}
+
+// ClearParams clears the value of the "params" field.
+func (m *RankerModelMutation) ClearParams() {
+	m.params = nil
+	m.clearedFields[rankermodel.FieldParams] = struct{}{}
+}
+
+// ParamsCleared returns if the "params" field was cleared in this mutation.
+func (m *RankerModelMutation) ParamsCleared() bool {
+	_, ok := m.clearedFields[rankermodel.FieldParams]
+	return ok
+}
+
+// ResetParams resets all changes to the "params" field.
+func (m *RankerModelMutation) ResetParams() {
+	m.params = nil
+	delete(m.clearedFields, rankermodel.FieldParams)
+}
+
 // SetInteractions sets the "interactions" field.
 func (m *RankerModelMutation) SetInteractions(i int) {
 	m.interactions = &i
@@ -18419,7 +18469,7 @@ func (m *RankerModelMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *RankerModelMutation) Fields() []string {
-	fields := make([]string, 0, 8)
+	fields := make([]string, 0, 9)
 	if m.created_at != nil {
 		fields = append(fields, rankermodel.FieldCreatedAt)
 	}
@@ -18437,6 +18487,9 @@ func (m *RankerModelMutation) Fields() []string {
 	}
 	if m.metrics != nil {
 		fields = append(fields, rankermodel.FieldMetrics)
+	}
+	if m.params != nil {
+		fields = append(fields, rankermodel.FieldParams)
 	}
 	if m.interactions != nil {
 		fields = append(fields, rankermodel.FieldInteractions)
@@ -18464,6 +18517,8 @@ func (m *RankerModelMutation) Field(name string) (ent.Value, bool) {
 		return m.Mapping()
 	case rankermodel.FieldMetrics:
 		return m.Metrics()
+	case rankermodel.FieldParams:
+		return m.Params()
 	case rankermodel.FieldInteractions:
 		return m.Interactions()
 	case rankermodel.FieldTrainedAt:
@@ -18489,6 +18544,8 @@ func (m *RankerModelMutation) OldField(ctx context.Context, name string) (ent.Va
 		return m.OldMapping(ctx)
 	case rankermodel.FieldMetrics:
 		return m.OldMetrics(ctx)
+	case rankermodel.FieldParams:
+		return m.OldParams(ctx)
 	case rankermodel.FieldInteractions:
 		return m.OldInteractions(ctx)
 	case rankermodel.FieldTrainedAt:
@@ -18543,6 +18600,13 @@ func (m *RankerModelMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetMetrics(v)
+		return nil
+	case rankermodel.FieldParams:
+		v, ok := value.(map[string]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetParams(v)
 		return nil
 	case rankermodel.FieldInteractions:
 		v, ok := value.(int)
@@ -18606,6 +18670,9 @@ func (m *RankerModelMutation) ClearedFields() []string {
 	if m.FieldCleared(rankermodel.FieldMetrics) {
 		fields = append(fields, rankermodel.FieldMetrics)
 	}
+	if m.FieldCleared(rankermodel.FieldParams) {
+		fields = append(fields, rankermodel.FieldParams)
+	}
 	return fields
 }
 
@@ -18622,6 +18689,9 @@ func (m *RankerModelMutation) ClearField(name string) error {
 	switch name {
 	case rankermodel.FieldMetrics:
 		m.ClearMetrics()
+		return nil
+	case rankermodel.FieldParams:
+		m.ClearParams()
 		return nil
 	}
 	return fmt.Errorf("unknown RankerModel nullable field %s", name)
@@ -18648,6 +18718,9 @@ func (m *RankerModelMutation) ResetField(name string) error {
 		return nil
 	case rankermodel.FieldMetrics:
 		m.ResetMetrics()
+		return nil
+	case rankermodel.FieldParams:
+		m.ResetParams()
 		return nil
 	case rankermodel.FieldInteractions:
 		m.ResetInteractions()

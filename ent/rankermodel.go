@@ -31,6 +31,8 @@ type RankerModel struct {
 	Mapping []byte `json:"mapping,omitempty"`
 	// Metrics holds the value of the "metrics" field.
 	Metrics map[string]float64 `json:"metrics,omitempty"`
+	// Hyperparameters the model was trained with (those configured; the rest are the ranker's defaults).
+	Params map[string]string `json:"params,omitempty"`
 	// Interactions holds the value of the "interactions" field.
 	Interactions int `json:"interactions,omitempty"`
 	// TrainedAt holds the value of the "trained_at" field.
@@ -43,7 +45,7 @@ func (*RankerModel) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case rankermodel.FieldSnapshot, rankermodel.FieldMapping, rankermodel.FieldMetrics:
+		case rankermodel.FieldSnapshot, rankermodel.FieldMapping, rankermodel.FieldMetrics, rankermodel.FieldParams:
 			values[i] = new([]byte)
 		case rankermodel.FieldID:
 			values[i] = new(pulid.ID)
@@ -112,6 +114,14 @@ func (_m *RankerModel) assignValues(columns []string, values []any) error {
 					return fmt.Errorf("unmarshal field metrics: %w", err)
 				}
 			}
+		case rankermodel.FieldParams:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field params", values[i])
+			} else if value != nil && len(*value) > 0 {
+				if err := json.Unmarshal(*value, &_m.Params); err != nil {
+					return fmt.Errorf("unmarshal field params: %w", err)
+				}
+			}
 		case rankermodel.FieldInteractions:
 			if value, ok := values[i].(*sql.NullInt64); !ok {
 				return fmt.Errorf("unexpected type %T for field interactions", values[i])
@@ -177,6 +187,9 @@ func (_m *RankerModel) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("metrics=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Metrics))
+	builder.WriteString(", ")
+	builder.WriteString("params=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Params))
 	builder.WriteString(", ")
 	builder.WriteString("interactions=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Interactions))

@@ -76,6 +76,12 @@ func (_c *RankerModelCreate) SetMetrics(v map[string]float64) *RankerModelCreate
 	return _c
 }
 
+// SetParams sets the "params" field.
+func (_c *RankerModelCreate) SetParams(v map[string]string) *RankerModelCreate {
+	_c.mutation.SetParams(v)
+	return _c
+}
+
 // SetInteractions sets the "interactions" field.
 func (_c *RankerModelCreate) SetInteractions(v int) *RankerModelCreate {
 	_c.mutation.SetInteractions(v)
@@ -278,6 +284,10 @@ func (_c *RankerModelCreate) createSpec() (*RankerModel, *sqlgraph.CreateSpec) {
 		_spec.SetField(rankermodel.FieldMetrics, field.TypeJSON, value)
 		_node.Metrics = value
 	}
+	if value, ok := _c.mutation.Params(); ok {
+		_spec.SetField(rankermodel.FieldParams, field.TypeJSON, value)
+		_node.Params = value
+	}
 	if value, ok := _c.mutation.Interactions(); ok {
 		_spec.SetField(rankermodel.FieldInteractions, field.TypeInt, value)
 		_node.Interactions = value
@@ -401,6 +411,24 @@ func (u *RankerModelUpsert) UpdateMetrics() *RankerModelUpsert {
 // ClearMetrics clears the value of the "metrics" field.
 func (u *RankerModelUpsert) ClearMetrics() *RankerModelUpsert {
 	u.SetNull(rankermodel.FieldMetrics)
+	return u
+}
+
+// SetParams sets the "params" field.
+func (u *RankerModelUpsert) SetParams(v map[string]string) *RankerModelUpsert {
+	u.Set(rankermodel.FieldParams, v)
+	return u
+}
+
+// UpdateParams sets the "params" field to the value that was provided on create.
+func (u *RankerModelUpsert) UpdateParams() *RankerModelUpsert {
+	u.SetExcluded(rankermodel.FieldParams)
+	return u
+}
+
+// ClearParams clears the value of the "params" field.
+func (u *RankerModelUpsert) ClearParams() *RankerModelUpsert {
+	u.SetNull(rankermodel.FieldParams)
 	return u
 }
 
@@ -559,6 +587,27 @@ func (u *RankerModelUpsertOne) UpdateMetrics() *RankerModelUpsertOne {
 func (u *RankerModelUpsertOne) ClearMetrics() *RankerModelUpsertOne {
 	return u.Update(func(s *RankerModelUpsert) {
 		s.ClearMetrics()
+	})
+}
+
+// SetParams sets the "params" field.
+func (u *RankerModelUpsertOne) SetParams(v map[string]string) *RankerModelUpsertOne {
+	return u.Update(func(s *RankerModelUpsert) {
+		s.SetParams(v)
+	})
+}
+
+// UpdateParams sets the "params" field to the value that was provided on create.
+func (u *RankerModelUpsertOne) UpdateParams() *RankerModelUpsertOne {
+	return u.Update(func(s *RankerModelUpsert) {
+		s.UpdateParams()
+	})
+}
+
+// ClearParams clears the value of the "params" field.
+func (u *RankerModelUpsertOne) ClearParams() *RankerModelUpsertOne {
+	return u.Update(func(s *RankerModelUpsert) {
+		s.ClearParams()
 	})
 }
 
@@ -889,6 +938,27 @@ func (u *RankerModelUpsertBulk) UpdateMetrics() *RankerModelUpsertBulk {
 func (u *RankerModelUpsertBulk) ClearMetrics() *RankerModelUpsertBulk {
 	return u.Update(func(s *RankerModelUpsert) {
 		s.ClearMetrics()
+	})
+}
+
+// SetParams sets the "params" field.
+func (u *RankerModelUpsertBulk) SetParams(v map[string]string) *RankerModelUpsertBulk {
+	return u.Update(func(s *RankerModelUpsert) {
+		s.SetParams(v)
+	})
+}
+
+// UpdateParams sets the "params" field to the value that was provided on create.
+func (u *RankerModelUpsertBulk) UpdateParams() *RankerModelUpsertBulk {
+	return u.Update(func(s *RankerModelUpsert) {
+		s.UpdateParams()
+	})
+}
+
+// ClearParams clears the value of the "params" field.
+func (u *RankerModelUpsertBulk) ClearParams() *RankerModelUpsertBulk {
+	return u.Update(func(s *RankerModelUpsert) {
+		s.ClearParams()
 	})
 }
 

@@ -80,6 +80,18 @@ func (_u *RankerModelUpdate) ClearMetrics() *RankerModelUpdate {
 	return _u
 }
 
+// SetParams sets the "params" field.
+func (_u *RankerModelUpdate) SetParams(v map[string]string) *RankerModelUpdate {
+	_u.mutation.SetParams(v)
+	return _u
+}
+
+// ClearParams clears the value of the "params" field.
+func (_u *RankerModelUpdate) ClearParams() *RankerModelUpdate {
+	_u.mutation.ClearParams()
+	return _u
+}
+
 // SetInteractions sets the "interactions" field.
 func (_u *RankerModelUpdate) SetInteractions(v int) *RankerModelUpdate {
 	_u.mutation.ResetInteractions()
@@ -197,6 +209,12 @@ func (_u *RankerModelUpdate) sqlSave(ctx context.Context) (_node int, err error)
 	if _u.mutation.MetricsCleared() {
 		_spec.ClearField(rankermodel.FieldMetrics, field.TypeJSON)
 	}
+	if value, ok := _u.mutation.Params(); ok {
+		_spec.SetField(rankermodel.FieldParams, field.TypeJSON, value)
+	}
+	if _u.mutation.ParamsCleared() {
+		_spec.ClearField(rankermodel.FieldParams, field.TypeJSON)
+	}
 	if value, ok := _u.mutation.Interactions(); ok {
 		_spec.SetField(rankermodel.FieldInteractions, field.TypeInt, value)
 	}
@@ -275,6 +293,18 @@ func (_u *RankerModelUpdateOne) SetMetrics(v map[string]float64) *RankerModelUpd
 // ClearMetrics clears the value of the "metrics" field.
 func (_u *RankerModelUpdateOne) ClearMetrics() *RankerModelUpdateOne {
 	_u.mutation.ClearMetrics()
+	return _u
+}
+
+// SetParams sets the "params" field.
+func (_u *RankerModelUpdateOne) SetParams(v map[string]string) *RankerModelUpdateOne {
+	_u.mutation.SetParams(v)
+	return _u
+}
+
+// ClearParams clears the value of the "params" field.
+func (_u *RankerModelUpdateOne) ClearParams() *RankerModelUpdateOne {
+	_u.mutation.ClearParams()
 	return _u
 }
 
@@ -424,6 +454,12 @@ func (_u *RankerModelUpdateOne) sqlSave(ctx context.Context) (_node *RankerModel
 	}
 	if _u.mutation.MetricsCleared() {
 		_spec.ClearField(rankermodel.FieldMetrics, field.TypeJSON)
+	}
+	if value, ok := _u.mutation.Params(); ok {
+		_spec.SetField(rankermodel.FieldParams, field.TypeJSON, value)
+	}
+	if _u.mutation.ParamsCleared() {
+		_spec.ClearField(rankermodel.FieldParams, field.TypeJSON)
 	}
 	if value, ok := _u.mutation.Interactions(); ok {
 		_spec.SetField(rankermodel.FieldInteractions, field.TypeInt, value)

@@ -1220,13 +1220,13 @@ func init() {
 	// rankermodel.VersionValidator is a validator for the "version" field. It is called by the builders before save.
 	rankermodel.VersionValidator = rankermodelDescVersion.Validators[0].(func(string) error)
 	// rankermodelDescInteractions is the schema descriptor for interactions field.
-	rankermodelDescInteractions := rankermodelFields[5].Descriptor()
+	rankermodelDescInteractions := rankermodelFields[6].Descriptor()
 	// rankermodel.DefaultInteractions holds the default value on creation for the interactions field.
 	rankermodel.DefaultInteractions = rankermodelDescInteractions.Default.(int)
 	// rankermodel.InteractionsValidator is a validator for the "interactions" field. It is called by the builders before save.
 	rankermodel.InteractionsValidator = rankermodelDescInteractions.Validators[0].(func(int) error)
 	// rankermodelDescTrainedAt is the schema descriptor for trained_at field.
-	rankermodelDescTrainedAt := rankermodelFields[6].Descriptor()
+	rankermodelDescTrainedAt := rankermodelFields[7].Descriptor()
 	// rankermodel.DefaultTrainedAt holds the default value on creation for the trained_at field.
 	rankermodel.DefaultTrainedAt = rankermodelDescTrainedAt.Default.(func() time.Time)
 	// rankermodelDescID is the schema descriptor for id field.

@@ -55,7 +55,10 @@ func toRanker(ri feed.RankerInfo) *Ranker {
 		r.ModelVersion = &v
 	}
 	for _, p := range ri.Info.Params {
-		rp := &RankerParam{Name: p.Name, Kind: p.Kind.String(), Default: p.Default, Description: p.Doc}
+		rp := &RankerParam{Name: p.Name, Kind: p.Kind.String(), Default: p.Default, Value: p.Default, Description: p.Doc}
+		if v, ok := ri.Params[p.Name]; ok {
+			rp.Value = v
+		}
 		if p.Min != 0 || p.Max != 0 {
 			lo, hi := p.Min, p.Max
 			rp.Min, rp.Max = &lo, &hi

@@ -511,6 +511,7 @@ type ComplexityRoot struct {
 		Max         func(childComplexity int) int
 		Min         func(childComplexity int) int
 		Name        func(childComplexity int) int
+		Value       func(childComplexity int) int
 	}
 
 	RecommendationConnection struct {
@@ -2924,6 +2925,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RankerParam.Name(childComplexity), true
+	case "RankerParam.value":
+		if e.ComplexityRoot.RankerParam.Value == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RankerParam.Value(childComplexity), true
 
 	case "RecommendationConnection.edges":
 		if e.ComplexityRoot.RecommendationConnection.Edges == nil {
@@ -4457,6 +4464,8 @@ func (ec *executionContext) childFields_RankerParam(ctx context.Context, field g
 		return ec.fieldContext_RankerParam_max(ctx, field)
 	case "default":
 		return ec.fieldContext_RankerParam_default(ctx, field)
+	case "value":
+		return ec.fieldContext_RankerParam_value(ctx, field)
 	case "description":
 		return ec.fieldContext_RankerParam_description(ctx, field)
 	}
@@ -15914,6 +15923,29 @@ func (ec *executionContext) _RankerParam_default(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_RankerParam_default(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RankerParam", field, false, false, "String")
+}
+
+func (ec *executionContext) _RankerParam_value(ctx context.Context, field graphql.CollectedField, obj *RankerParam) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RankerParam_value(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Value, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RankerParam_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RankerParam", field, false, false, "String")
 }
 
@@ -34095,6 +34127,11 @@ func (ec *executionContext) _RankerParam(ctx context.Context, sel ast.SelectionS
 			}
 		case "default":
 			out.Values[i] = ec._RankerParam_default(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "value":
+			out.Values[i] = ec._RankerParam_value(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}

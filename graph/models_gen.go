@@ -304,12 +304,14 @@ type Ranker struct {
 }
 
 type RankerParam struct {
-	Name        string   `json:"name"`
-	Kind        string   `json:"kind"`
-	Min         *float64 `json:"min,omitempty"`
-	Max         *float64 `json:"max,omitempty"`
-	Default     string   `json:"default"`
-	Description string   `json:"description"`
+	Name    string   `json:"name"`
+	Kind    string   `json:"kind"`
+	Min     *float64 `json:"min,omitempty"`
+	Max     *float64 `json:"max,omitempty"`
+	Default string   `json:"default"`
+	// The value training uses: configured (--ranker-params) or the default.
+	Value       string `json:"value"`
+	Description string `json:"description"`
 }
 
 type RecommendationConnection struct {

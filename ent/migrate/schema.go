@@ -625,6 +625,7 @@ var (
 		{Name: "snapshot", Type: field.TypeBytes},
 		{Name: "mapping", Type: field.TypeBytes},
 		{Name: "metrics", Type: field.TypeJSON, Nullable: true},
+		{Name: "params", Type: field.TypeJSON, Nullable: true},
 		{Name: "interactions", Type: field.TypeInt, Default: 0},
 		{Name: "trained_at", Type: field.TypeTime},
 	}
@@ -637,7 +638,7 @@ var (
 			{
 				Name:    "rankermodel_ranker_trained_at",
 				Unique:  false,
-				Columns: []*schema.Column{RankerModelsColumns[2], RankerModelsColumns[8]},
+				Columns: []*schema.Column{RankerModelsColumns[2], RankerModelsColumns[9]},
 			},
 		},
 	}

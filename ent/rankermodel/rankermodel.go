@@ -26,6 +26,8 @@ const (
 	FieldMapping = "mapping"
 	// FieldMetrics holds the string denoting the metrics field in the database.
 	FieldMetrics = "metrics"
+	// FieldParams holds the string denoting the params field in the database.
+	FieldParams = "params"
 	// FieldInteractions holds the string denoting the interactions field in the database.
 	FieldInteractions = "interactions"
 	// FieldTrainedAt holds the string denoting the trained_at field in the database.
@@ -43,6 +45,7 @@ var Columns = []string{
 	FieldSnapshot,
 	FieldMapping,
 	FieldMetrics,
+	FieldParams,
 	FieldInteractions,
 	FieldTrainedAt,
 }

@@ -350,6 +350,16 @@ func MetricsNotNil() predicate.RankerModel {
 	return predicate.RankerModel(sql.FieldNotNull(FieldMetrics))
 }
 
+// ParamsIsNil applies the IsNil predicate on the "params" field.
+func ParamsIsNil() predicate.RankerModel {
+	return predicate.RankerModel(sql.FieldIsNull(FieldParams))
+}
+
+// ParamsNotNil applies the NotNil predicate on the "params" field.
+func ParamsNotNil() predicate.RankerModel {
+	return predicate.RankerModel(sql.FieldNotNull(FieldParams))
+}
+
 // InteractionsEQ applies the EQ predicate on the "interactions" field.
 func InteractionsEQ(v int) predicate.RankerModel {
 	return predicate.RankerModel(sql.FieldEQ(FieldInteractions, v))

@@ -43,6 +43,7 @@ func (RankerModel) Fields() []ent.Field {
 		field.Bytes("snapshot").Comment("The plugin's exported model."),
 		field.Bytes("mapping").Comment("Dense index to entity ID maps for users and items."),
 		field.JSON("metrics", map[string]float64{}).Optional(),
+		field.JSON("params", map[string]string{}).Optional().Comment("Hyperparameters the model was trained with (those configured; the rest are the ranker's defaults)."),
 		field.Int("interactions").NonNegative().Default(0),
 		field.Time("trained_at").Default(func() time.Time { return time.Now().UTC() }),
 	}

@@ -223,7 +223,7 @@ func (s *Service) trainOne(ctx context.Context, name string, ds *sdk.Dataset, m 
 		return nil, err
 	}
 	row, err := s.client.RankerModel.Create().SetRanker(name).SetVersion(rep.ModelVersion).
-		SetSnapshot(snap).SetMapping(mb).SetMetrics(rep.Metrics).SetInteractions(ds.Len()).
+		SetSnapshot(snap).SetMapping(mb).SetMetrics(rep.Metrics).SetParams(map[string]string(s.cfg.Params[name])).SetInteractions(ds.Len()).
 		SetTrainedAt(now.UTC()).Save(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("store %s model: %w", name, err)
@@ -359,8 +359,13 @@ func (s *Service) refresh(ctx context.Context) ([]string, error) {
 			numItems: len(m.Items), interactions: row.Interactions, metrics: row.Metrics, rowID: string(row.ID)}
 		s.mu.Unlock()
 		s.log.Info("loaded model", "ranker", st.Name, "version", row.Version, "trained_at", row.TrainedAt)
-		if row.Interactions == 0 {
+		switch {
+		case row.Interactions == 0:
 			missing = append(missing, st.Name) // trained on nothing: worth another try
+		case !sameParams(s.cfg.Params[st.Name], row.Params):
+			s.log.Warn("stored model was trained with other hyperparameters than configured", "ranker", st.Name,
+				"configured", s.cfg.Params[st.Name], "model", row.Params)
+			missing = append(missing, st.Name)
 		}
 	}
 	return missing, nil
@@ -400,6 +405,8 @@ type RankerInfo struct {
 	TrainedAt    *time.Time
 	Interactions int
 	Metrics      map[string]float64
+	// Params are the configured hyperparameters (the rest take defaults).
+	Params sdk.Params
 }
 
 // Rankers lists the rankers with their models.
@@ -408,7 +415,7 @@ func (s *Service) Rankers() []RankerInfo {
 	defer s.mu.RUnlock()
 	var out []RankerInfo
 	for _, st := range s.host.Rankers() {
-		ri := RankerInfo{Status: st, ModelVersion: st.ModelVersion}
+		ri := RankerInfo{Status: st, ModelVersion: st.ModelVersion, Params: s.cfg.Params[st.Name]}
 		if m := s.models[st.Name]; m != nil {
 			t := m.trainedAt
 			ri.TrainedAt, ri.Interactions, ri.Metrics, ri.ModelVersion = &t, m.interactions, m.metrics, m.version
@@ -447,3 +454,17 @@ func decodeCursor(s string) (cursor, error) {
 	}
 	return c, nil
 }
+
+// sameParams reports whether a model trained with had the configured values
+// (parameters not configured take the ranker's defaults either way).
+func sameParams(configured sdk.Params, had map[string]string) bool {
+	for k, v := range configured {
+		if had[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+// Params returns the hyperparameters configured for a ranker.
+func (s *Service) Params(name string) sdk.Params { return s.cfg.Params[name] }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"slices"
 	"testing"
 	"time"
 
@@ -23,6 +24,7 @@ import (
 	"github.com/limelight-hq/limelight/internal/store/storetest"
 	"github.com/limelight-hq/limelight/rankers/builtin"
 	"github.com/limelight-hq/limelight/rankers/host"
+	"github.com/limelight-hq/limelight/rankers/sdk"
 )
 
 // TestMain lets the test binary serve the built-in rankers as plugins.
@@ -126,6 +128,19 @@ func TestReplicasShareSnapshots(t *testing.T) {
 		}
 		if _, err := b.Recommend(ctx, feed.Request{UserID: ids.Users[3], First: 10, After: fresh.Items[9].Cursor, Now: now}); err != nil {
 			t.Fatalf("newer cursor on a lagging replica: %v", err)
+		}
+		// A replica configured with other hyperparameters retrains instead of
+		// serving a model trained without them.
+		h, err := host.New(ctx, host.Config{Self: os.Args[0], Builtins: []string{"als", "popular"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer h.Close()
+		cfg2 := feed.DefaultConfig()
+		cfg2.Params = map[string]sdk.Params{"als": {"factors": "8"}}
+		tuned := feed.New(st.Client, st.DB, st.Dialect == dialect.Postgres, h, cfg2)
+		if missing, err := tuned.Load(ctx); err != nil || !slices.Contains(missing, "als") || slices.Contains(missing, "popular") {
+			t.Fatalf("tuned replica: missing %v, err %v; want als only", missing, err)
 		}
 		// A cursor belongs to one user's feed.
 		_, err = b.Recommend(ctx, feed.Request{UserID: ids.Users[4], First: 10, After: fresh.Items[9].Cursor, Now: now})
