@@ -125,6 +125,9 @@ func startFeedPipeline(ctx context.Context, st *store.Store, rankersDir string, 
 	if err != nil {
 		return nil, nil, err
 	}
+	for _, st := range h.Rankers() {
+		metrics.RankerStarted(st.Name)
+	}
 	cfg := feed.DefaultConfig()
 	cfg.Logger = log
 	cfg.Params = params

@@ -56,6 +56,11 @@ func guard(next http.Handler) http.Handler {
 				writeError(w, http.StatusBadRequest, apperr.BadInput, "strings must not contain NUL characters")
 				return
 			}
+			if q := strings.TrimSpace(req.URL.Query().Get("query")); strings.HasPrefix(q, "mutation") {
+				w.Header().Set("Allow", "POST")
+				writeError(w, http.StatusMethodNotAllowed, apperr.BadInput, "mutations need POST")
+				return
+			}
 		case http.MethodPost:
 			mt, _, err := mime.ParseMediaType(req.Header.Get("Content-Type"))
 			if err != nil || mt != "application/json" {

@@ -131,3 +131,12 @@ func RankerCall(ranker, method string, d time.Duration, err error) {
 
 // RankerRestarted records a restart of a ranker plugin.
 func RankerRestarted(ranker string) { rankerRestarts.WithLabelValues(ranker).Inc() }
+
+// RankerStarted makes a ranker's error and restart series exist at zero, so
+// alerts on them work before the first error or restart.
+func RankerStarted(ranker string) {
+	for _, method := range []string{"recommend", "similar"} {
+		rankerErrors.WithLabelValues(ranker, method).Add(0)
+	}
+	rankerRestarts.WithLabelValues(ranker).Add(0)
+}
