@@ -71,14 +71,7 @@ func TestExperimentSimulation(t *testing.T) {
 		ctx := context.Background()
 		cfg := seed.Demo()
 		cfg.Now = now.Truncate(24 * time.Hour)
-		w, err := seed.Generate(cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ids, err := seed.Load(ctx, st.Client, w)
-		if err != nil {
-			t.Fatal(err)
-		}
+		w, ids := seed.MustLoad(t, st.Client, cfg)
 		h, err := host.New(ctx, host.Config{Self: os.Args[0], Builtins: builtin.Names(), CallTimeout: 5 * time.Second})
 		if err != nil {
 			t.Fatal(err)

@@ -31,14 +31,7 @@ func feedWorld(t *testing.T, st *store.Store) (*graphtest.Server, *feed.Service,
 	cfg := seed.Demo()
 	cfg.Users, cfg.Influencers, cfg.Contents, cfg.Interactions = 300, 30, 600, 12000
 	cfg.Now = now.Truncate(24 * time.Hour)
-	w, err := seed.Generate(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ids, err := seed.Load(ctx, st.Client, w)
-	if err != nil {
-		t.Fatal(err)
-	}
+	w, ids := seed.MustLoad(t, st.Client, cfg)
 	h, err := host.New(ctx, host.Config{Self: os.Args[0], Builtins: builtin.Names(), CallTimeout: 2 * time.Second,
 		RestartBackoff: 20 * time.Millisecond, PingInterval: 50 * time.Millisecond})
 	if err != nil {

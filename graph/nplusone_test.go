@@ -23,13 +23,7 @@ func TestNestedConnectionsAreBatched(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		cfg := seed.Demo()
 		cfg.Users, cfg.Influencers, cfg.Contents, cfg.Interactions = 100, 30, 300, 1000
-		w, err := seed.Generate(cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := seed.Load(context.Background(), st.Client, w); err != nil {
-			t.Fatal(err)
-		}
+		seed.MustLoad(t, st.Client, cfg)
 		s := graphtest.New(t, st, nil) // creates the ADMIN key before counting starts
 		var queries atomic.Int64
 		drv := dialect.DebugWithContext(entsql.OpenDB(st.Dialect, st.DB), func(_ context.Context, args ...any) {

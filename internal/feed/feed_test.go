@@ -59,14 +59,7 @@ func TestReplicasShareSnapshots(t *testing.T) {
 		cfg := seed.Demo()
 		cfg.Users, cfg.Influencers, cfg.Contents, cfg.Interactions = 200, 20, 300, 6000
 		cfg.Now = now
-		w, err := seed.Generate(cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ids, err := seed.Load(ctx, st.Client, w)
-		if err != nil {
-			t.Fatal(err)
-		}
+		_, ids := seed.MustLoad(t, st.Client, cfg)
 		a, b := replica(t, st), replica(t, st)
 		missing, err := b.Load(ctx)
 		if err != nil || len(missing) != 2 {
@@ -193,14 +186,7 @@ func TestForgottenUsersLeaveTheModels(t *testing.T) {
 		cfg := seed.Demo()
 		cfg.Users, cfg.Influencers, cfg.Contents, cfg.Interactions = 50, 5, 60, 1000
 		cfg.Now = now
-		w, err := seed.Generate(cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ids, err := seed.Load(ctx, st.Client, w)
-		if err != nil {
-			t.Fatal(err)
-		}
+		_, ids := seed.MustLoad(t, st.Client, cfg)
 		svc := replica(t, st)
 		named := func() bool {
 			row, err := st.Client.RankerModel.Query().Where(rankermodel.Ranker("popular")).
