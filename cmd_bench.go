@@ -20,6 +20,7 @@ import (
 
 	"github.com/limelight-hq/limelight/graph"
 	"github.com/limelight-hq/limelight/internal/auth"
+	"github.com/limelight-hq/limelight/internal/feed"
 	"github.com/limelight-hq/limelight/internal/ratelimit"
 	"github.com/limelight-hq/limelight/internal/seed"
 	"github.com/limelight-hq/limelight/internal/store"
@@ -76,7 +77,7 @@ func (c *BenchCmd) Run(ctx context.Context, log *slog.Logger) error {
 		log.Info("seeded", "users", cfg.Users, "items", cfg.Contents, "interactions", cfg.Interactions, "took", time.Since(start).Round(time.Millisecond))
 	}
 	// The benchmark model is the one the issue sets: 64 factors.
-	h, svc, err := startFeedParams(ctx, st, "", map[string]sdk.Params{"als": {"factors": "64"}}, quiet)
+	h, svc, err := startFeed(ctx, st, "", map[string]sdk.Params{"als": {"factors": "64"}}, feed.DefaultPipeline(), quiet)
 	if err != nil {
 		return err
 	}

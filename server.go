@@ -70,7 +70,7 @@ func (c *TrainCmd) Run(ctx context.Context, g *Globals, log *slog.Logger) error 
 		return err
 	}
 	defer st.Close()
-	h, svc, err := startFeedWith(ctx, st, c.RankersDir, c.Params, c.PipelineFlags, log)
+	h, svc, err := startFeedFromFlags(ctx, st, c.RankersDir, c.Params, c.PipelineFlags, log)
 	if err != nil {
 		return err
 	}
@@ -91,13 +91,9 @@ func (c *TrainCmd) Run(ctx context.Context, g *Globals, log *slog.Logger) error 
 	return nil
 }
 
-// startFeed starts the ranker plugins and the feed service over them.
-func startFeed(ctx context.Context, st *store.Store, rankersDir string, log *slog.Logger) (*host.Host, *feed.Service, error) {
-	return startFeedWith(ctx, st, rankersDir, "", PipelineFlags{}, log)
-}
-
-// startFeedWith is startFeed with a --ranker-params file ("" for none).
-func startFeedWith(ctx context.Context, st *store.Store, rankersDir, paramsFile string, pf PipelineFlags, log *slog.Logger) (*host.Host, *feed.Service, error) {
+// startFeedFromFlags reads --ranker-params and the pipeline flags, then
+// starts the feed (see startFeed).
+func startFeedFromFlags(ctx context.Context, st *store.Store, rankersDir, paramsFile string, pf PipelineFlags, log *slog.Logger) (*host.Host, *feed.Service, error) {
 	params, err := loadRankerParams(paramsFile)
 	if err != nil {
 		return nil, nil, err
@@ -106,16 +102,11 @@ func startFeedWith(ctx context.Context, st *store.Store, rankersDir, paramsFile 
 	if err != nil {
 		return nil, nil, err
 	}
-	return startFeedPipeline(ctx, st, rankersDir, params, pipe, log)
+	return startFeed(ctx, st, rankersDir, params, pipe, log)
 }
 
-// startFeedParams is startFeed with hyperparameters per ranker.
-func startFeedParams(ctx context.Context, st *store.Store, rankersDir string, params map[string]sdk.Params, log *slog.Logger) (*host.Host, *feed.Service, error) {
-	return startFeedPipeline(ctx, st, rankersDir, params, feed.DefaultPipeline(), log)
-}
-
-// startFeedPipeline is startFeedParams with a training pipeline.
-func startFeedPipeline(ctx context.Context, st *store.Store, rankersDir string, params map[string]sdk.Params, pipe feed.Pipeline, log *slog.Logger) (*host.Host, *feed.Service, error) {
+// startFeed starts the ranker plugins and the feed service over them.
+func startFeed(ctx context.Context, st *store.Store, rankersDir string, params map[string]sdk.Params, pipe feed.Pipeline, log *slog.Logger) (*host.Host, *feed.Service, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return nil, nil, fmt.Errorf("find own binary: %w", err)
@@ -210,7 +201,7 @@ func (c *ServeCmd) Run(ctx context.Context, g *Globals, log *slog.Logger) error 
 	if err != nil {
 		return err
 	}
-	h, svc, err := startFeedWith(ctx, st, c.RankersDir, c.Params, c.PipelineFlags, log)
+	h, svc, err := startFeedFromFlags(ctx, st, c.RankersDir, c.Params, c.PipelineFlags, log)
 	if err != nil {
 		return err
 	}

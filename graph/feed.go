@@ -3,6 +3,7 @@ package graph
 import (
 	"context"
 	"sort"
+	"strings"
 
 	"github.com/limelight-hq/limelight/ent/schema/pulid"
 	"github.com/limelight-hq/limelight/internal/ads"
@@ -44,7 +45,7 @@ func toRanker(ri feed.RankerInfo) *Ranker {
 		Capabilities: []string{}, Status: string(ri.State), Restarts: ri.Restarts, Builtin: ri.Builtin,
 		LastTrainedAt: ri.TrainedAt, TrainedOnInteractions: ri.Interactions, Metrics: toMetrics(ri.Metrics), Params: []*RankerParam{}}
 	if c := ri.Info.Capabilities.String(); c != "" {
-		r.Capabilities = splitCaps(c)
+		r.Capabilities = strings.Split(c, "|")
 	}
 	if ri.LastError != "" {
 		e := ri.LastError
@@ -66,18 +67,6 @@ func toRanker(ri feed.RankerInfo) *Ranker {
 		r.Params = append(r.Params, rp)
 	}
 	return r
-}
-
-func splitCaps(s string) []string {
-	var out []string
-	start := 0
-	for i := 0; i <= len(s); i++ {
-		if i == len(s) || s[i] == '|' {
-			out = append(out, s[start:i])
-			start = i + 1
-		}
-	}
-	return out
 }
 
 func toTrainReport(r *feed.TrainReport) *TrainReport {

@@ -32,10 +32,7 @@ func defaultMoneyConfig() moneyConfig {
 // orZero is *p, or T's zero value for a nil p.
 func orZero[T any](p *T) T {
 	var zero T
-	if p == nil {
-		return zero
-	}
-	return *p
+	return deref(p, zero)
 }
 
 // contentRefs describes the content ads run beside, in the order given.
