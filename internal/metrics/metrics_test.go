@@ -25,3 +25,26 @@ func TestOperationLabelIsBounded(t *testing.T) {
 		t.Fatalf("a known name must keep its label: %q", got)
 	}
 }
+
+func TestRankerStartedMakesSeriesExist(t *testing.T) {
+	RankerStarted("probe")
+	mfs, err := Registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := map[string]bool{}
+	for _, mf := range mfs {
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "ranker" && l.GetValue() == "probe" {
+					found[mf.GetName()] = true
+				}
+			}
+		}
+	}
+	for _, name := range []string{"limelight_ranker_restarts_total", "limelight_ranker_call_errors_total"} {
+		if !found[name] {
+			t.Errorf("%s has no series for a started ranker (have %v)", name, found)
+		}
+	}
+}

@@ -4,7 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"net/url"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/limelight-hq/limelight/internal/store"
 	"github.com/limelight-hq/limelight/internal/store/storetest"
@@ -51,4 +54,34 @@ func TestConcurrentMigrations(t *testing.T) {
 	if err := db.QueryRow("SELECT count(*) FROM users").Scan(&n); err != nil {
 		t.Fatalf("schema not created: %v", err)
 	}
+}
+
+// Exclusive runs one holder at a time across connections (processes) on
+// PostgreSQL, so first-start work happens once.
+func TestExclusive(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		var inside, most atomic.Int32
+		var wg sync.WaitGroup
+		for range 4 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				err := st.Exclusive(context.Background(), "test", func() error {
+					n := inside.Add(1)
+					for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+					}
+					time.Sleep(20 * time.Millisecond) // hold it long enough for others to try
+					inside.Add(-1)
+					return nil
+				})
+				if err != nil {
+					t.Error(err)
+				}
+			}()
+		}
+		wg.Wait()
+		if st.Dialect == "postgres" && most.Load() != 1 {
+			t.Fatalf("%d holders at once", most.Load())
+		}
+	})
 }
