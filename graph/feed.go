@@ -113,7 +113,13 @@ func (r *Resolver) blendAds(ctx context.Context, userID pulid.ID, conn *Recommen
 	for i, pos := range slots {
 		beside[i] = ads.RefOf(p.Items[pos-1].Content)
 	}
-	placed, err := ads.Pick(ctx, r.client, ads.Request{UserID: userID, Slots: len(slots), Context: beside, Now: r.now(), Config: &cfg})
+	tags, creators, err := r.feed.Interests(ctx, p)
+	if err != nil {
+		r.log.WarnContext(ctx, "reading interests for ads failed; serving an organic page", "err", err)
+		return
+	}
+	placed, err := ads.Pick(ctx, r.client, ads.Request{UserID: userID, Slots: len(slots), Context: beside, Now: r.now(),
+		Interests: tags, Creators: creators, Config: &cfg})
 	if err != nil {
 		r.log.WarnContext(ctx, "picking ads failed; serving an organic page", "err", err)
 		return

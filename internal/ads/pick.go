@@ -93,8 +93,10 @@ type Request struct {
 	// Now is the serving time; zero means time.Now.
 	Now time.Time
 	// Interests are the user's tag weights (summing to 1); nil means compute
-	// them from the user's profile.
+	// them, and Creators, from the user's profile.
 	Interests map[string]float64
+	// Creators are the user's creator weights (summing to 1), with Interests.
+	Creators map[string]float64
 	// Config overrides DefaultConfig.
 	Config *Config
 }
@@ -158,7 +160,10 @@ func Pick(ctx context.Context, client *ent.Client, req Request) ([]Placement, er
 	if len(camps) == 0 {
 		return nil, nil
 	}
-	interests, creators := req.Interests, map[string]float64{}
+	interests, creators := req.Interests, req.Creators
+	if creators == nil {
+		creators = map[string]float64{}
+	}
 	if req.UserID != "" && interests == nil {
 		p, err := profile.ForUser(ctx, client, profile.DefaultConfig(), req.UserID, now)
 		if err != nil {

@@ -225,3 +225,56 @@ func TestForgottenUsersLeaveTheModels(t *testing.T) {
 		}
 	})
 }
+
+// The interests ads use come from the interactions the feed read anyway.
+func TestInterestsFromRecentHistory(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		cfg := seed.Demo()
+		cfg.Users, cfg.Influencers, cfg.Contents, cfg.Interactions = 20, 4, 40, 200
+		cfg.Now = now
+		w, ids := seed.MustLoad(t, st.Client, cfg)
+		fan, err := st.Client.User.Create().SetHandle("fresh_fan").Save(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, b := 0, 1
+		for _, x := range []struct {
+			c    int
+			kind interaction.Kind
+		}{{a, interaction.KindLIKE}, {b, interaction.KindVIEW}, {b, interaction.KindSKIP}} {
+			if err := st.Client.Interaction.Create().SetUserID(fan.ID).SetContentID(ids.Contents[x.c]).
+				SetKind(x.kind).SetOccurredAt(now.Add(-time.Hour)).Exec(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		svc := replica(t, st)
+		if _, err := svc.Train(ctx, "popular", now); err != nil {
+			t.Fatal(err)
+		}
+		p, err := svc.Recommend(ctx, feed.Request{UserID: fan.ID, First: 5, Ranker: "popular", Now: now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tags, creators, err := svc.Interests(ctx, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// b's view (1) and skip (-1) cancel out: only a's tags and creator remain.
+		want := map[string]float64{}
+		for _, tag := range w.Contents[a].Tags {
+			want[tag] += 1 / float64(len(w.Contents[a].Tags))
+		}
+		if len(tags) != len(want) {
+			t.Fatalf("tags %v, want %v", tags, want)
+		}
+		for tag, v := range want {
+			if diff := tags[tag] - v; diff > 1e-9 || diff < -1e-9 {
+				t.Fatalf("tags %v, want %v", tags, want)
+			}
+		}
+		if len(creators) != 1 || creators[string(ids.Influencers[w.Contents[a].Influencer])] != 1 {
+			t.Fatalf("creators %v", creators)
+		}
+	})
+}

@@ -73,6 +73,9 @@ type Page struct {
 	Fallback bool
 	// Reason says why the fallback answered, if it did.
 	Reason string
+
+	// recent is the user's recent content with summed kind weights (see Interests).
+	recent map[pulid.ID]float64
 }
 
 // Recommend returns a page of the user's feed. Pages are stable: a cursor
@@ -146,9 +149,11 @@ func (s *Service) Recommend(ctx context.Context, req Request) (*Page, error) {
 	if u := m.User(req.UserID); u >= 0 && mod != nil && int(u) < mod.numUsers {
 		q.User = u
 	}
-	if err := s.history(ctx, m, numItems, req.UserID, time.UnixMilli(cur.AsOf), &q); err != nil {
+	recent, err := s.history(ctx, m, numItems, req.UserID, time.UnixMilli(cur.AsOf), &q)
+	if err != nil {
 		return nil, err
 	}
+	page.recent = recent
 	if err := s.surface(ctx, m, numItems, req.UserID, req.Surface, &q); err != nil {
 		return nil, err
 	}
@@ -204,7 +209,7 @@ func (s *Service) Recommend(ctx context.Context, req Request) (*Page, error) {
 
 // history adds the user's recent interactions (up to asOf) to q: positive
 // ones as History (fold-in, and consumed), skips as Exclude.
-func (s *Service) history(ctx context.Context, m *Mapping, numItems int, userID pulid.ID, asOf time.Time, q *sdk.Query) error {
+func (s *Service) history(ctx context.Context, m *Mapping, numItems int, userID pulid.ID, asOf time.Time, q *sdk.Query) (map[pulid.ID]float64, error) {
 	var rows []struct {
 		ContentID pulid.ID         `json:"content_id"`
 		Kind      interaction.Kind `json:"kind"`
@@ -214,11 +219,13 @@ func (s *Service) history(ctx context.Context, m *Mapping, numItems int, userID 
 		Order(ent.Desc(interaction.FieldOccurredAt)).Limit(s.cfg.HistoryLimit).
 		Select(interaction.FieldContentID, interaction.FieldKind).Scan(ctx, &rows)
 	if err != nil {
-		return fmt.Errorf("read history: %w", err)
+		return nil, fmt.Errorf("read history: %w", err)
 	}
+	recent := make(map[pulid.ID]float64, len(rows))
 	weights := map[int32]float32{}
 	var order []int32
 	for _, r := range rows {
+		recent[r.ContentID] += s.cfg.Pipeline.Weights[r.Kind]
 		it := m.Item(r.ContentID)
 		if it < 0 || int(it) >= numItems {
 			continue
@@ -235,7 +242,45 @@ func (s *Service) history(ctx context.Context, m *Mapping, numItems int, userID 
 			q.Exclude = append(q.Exclude, it)
 		}
 	}
-	return nil
+	return recent, nil
+}
+
+// Interests returns what the page's user has recently been into, from the
+// interactions the feed read for the page anyway: tag weights and creator
+// weights, each summing to 1. Ad selection uses them instead of reading the
+// user's history a second time.
+func (s *Service) Interests(ctx context.Context, p *Page) (tags, creators map[string]float64, err error) {
+	ids := make([]pulid.ID, 0, len(p.recent))
+	for id, w := range p.recent {
+		if w > 0 {
+			ids = append(ids, id)
+		}
+	}
+	contents, err := s.published(ctx, ids)
+	if err != nil {
+		return nil, nil, err
+	}
+	tags, creators = map[string]float64{}, map[string]float64{}
+	for id, c := range contents {
+		w := p.recent[id]
+		for _, t := range c.Tags {
+			tags[t] += w
+		}
+		creators[string(c.InfluencerID)] += w
+	}
+	normalise(tags)
+	normalise(creators)
+	return tags, creators, nil
+}
+
+func normalise(m map[string]float64) {
+	sum := 0.0
+	for _, w := range m {
+		sum += w
+	}
+	for k := range m {
+		m[k] /= sum
+	}
 }
 
 // surface narrows q to the creators the user follows, or to the others.
